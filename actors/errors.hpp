@@ -1,0 +1,32 @@
+#pragma once
+
+#include <cstdint>
+
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+
+namespace parley {
+
+/// Domain errors that cross actor boundaries as `caf::error`.
+enum class ec : uint8_t {
+  not_found = 1,  ///< no such resource, or the caller may not see it
+  forbidden,      ///< e.g. a conversation with yourself
+  db_unavailable, ///< no database connection right now
+  db_error,       ///< the database refused a statement (bug or constraint)
+};
+
+/// The error category of `ec` values inside a `caf::error`.
+constexpr caf::atom_value error_category = caf::atom("parley");
+
+/// Lets handlers `return make_error(ec::not_found);`.
+inline caf::error make_error(ec code) {
+  return caf::error{static_cast<uint8_t>(code), error_category};
+}
+
+/// Whether `err` carries `code`.
+inline bool is(const caf::error& err, ec code) {
+  return err.category() == error_category
+         && err.code() == static_cast<uint8_t>(code);
+}
+
+} // namespace parley

@@ -1,0 +1,160 @@
+#include "parley_config.hpp"
+
+#include <cctype>
+#include <thread>
+#include <utility>
+
+#include <openssl/rand.h>
+
+namespace parley {
+
+parley_config::parley_config() {
+  opt_group{custom_options_, "parley"}
+    .add(host, "host", "listen address")
+    .add(port, "port", "listen port (0: pick a free one and log it)")
+    .add(io_threads, "io-threads", "Asio threads (0: number of cores)")
+    .add(db_url, "db-url",
+         "PostgreSQL URL (empty: libpq defaults, PGHOST etc.)")
+    .add(db_pool_size, "db-pool-size", "database actors, one connection each")
+    .add(jwt_key, "jwt-key", "HS256 key (empty: random key per start)")
+    .add(token_lifetime, "token-lifetime", "token lifetime, e.g. 14d")
+    .add(dev_login, "dev-login", "enable POST /api/login")
+    .add(origin, "origin", "public origin, for OAuth redirects and CORS")
+    .add(sse_heartbeat, "sse-heartbeat", "silence before a heartbeat comment")
+    .add(sse_retry, "sse-retry", "retry: sent to event-stream clients")
+    .add(sse_queue_limit, "sse-queue-limit",
+         "per-stream queued bytes before the stream is cut")
+    .add(max_body, "max-body", "largest accepted request body")
+    .add(web_root, "web-root", "folder of the static web client")
+    .add(log_level, "log-level", "trace, debug, info, warn, error or off");
+}
+
+namespace {
+
+// Splits "64KiB" into 64 and "KiB"; false if there is no leading number.
+bool split_number(const std::string& text, uint64_t& number,
+                  std::string& unit) {
+  size_t i = 0;
+  number = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    if (number > (UINT64_MAX - 9) / 10)
+      return false;
+    number = number * 10 + static_cast<uint64_t>(text[i] - '0');
+    ++i;
+  }
+  if (i == 0)
+    return false;
+  unit = text.substr(i);
+  while (!unit.empty() && unit.front() == ' ')
+    unit.erase(0, 1);
+  return true;
+}
+
+std::string random_key() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1)
+    return {};
+  std::string key;
+  static constexpr char hex[] = "0123456789abcdef";
+  for (unsigned char b : bytes) {
+    key += hex[b >> 4];
+    key += hex[b & 0x0f];
+  }
+  return key;
+}
+
+} // namespace
+
+std::optional<size_t> parse_size(const std::string& text) {
+  uint64_t n = 0;
+  std::string unit;
+  if (!split_number(text, n, unit))
+    return std::nullopt;
+  uint64_t factor = 0;
+  if (unit.empty() || unit == "B")
+    factor = 1;
+  else if (unit == "KiB" || unit == "kB" || unit == "K" || unit == "k")
+    factor = 1024;
+  else if (unit == "MiB" || unit == "MB" || unit == "M")
+    factor = 1024 * 1024;
+  else if (unit == "GiB" || unit == "GB" || unit == "G")
+    factor = 1024ull * 1024 * 1024;
+  else
+    return std::nullopt;
+  if (n > UINT64_MAX / factor)
+    return std::nullopt;
+  return static_cast<size_t>(n * factor);
+}
+
+std::optional<std::chrono::milliseconds>
+parse_duration(const std::string& text) {
+  uint64_t n = 0;
+  std::string unit;
+  if (!split_number(text, n, unit))
+    return std::nullopt;
+  uint64_t factor = 0;
+  if (unit == "ms")
+    factor = 1;
+  else if (unit == "s" || unit.empty())
+    factor = 1000;
+  else if (unit == "min" || unit == "m")
+    factor = 60 * 1000;
+  else if (unit == "h")
+    factor = 3600 * 1000;
+  else if (unit == "d")
+    factor = 24 * 3600 * 1000;
+  else
+    return std::nullopt;
+  if (n > UINT64_MAX / factor / 2)
+    return std::nullopt;
+  return std::chrono::milliseconds{static_cast<int64_t>(n * factor)};
+}
+
+std::optional<settings> make_settings(const parley_config& cfg,
+                                      std::string& error) {
+  settings s;
+  s.host = cfg.host;
+  s.port = cfg.port;
+  s.io_threads = cfg.io_threads != 0
+                   ? cfg.io_threads
+                   : std::max(1u, std::thread::hardware_concurrency());
+  s.db_url = cfg.db_url;
+  s.db_pool_size = cfg.db_pool_size == 0 ? 1 : cfg.db_pool_size;
+  s.jwt_key = cfg.jwt_key;
+  if (s.jwt_key.empty()) {
+    s.jwt_key = random_key();
+    s.jwt_key_generated = true;
+  }
+  s.dev_login = cfg.dev_login;
+  s.origin = cfg.origin;
+  s.web_root = cfg.web_root;
+  s.log_level = cfg.log_level;
+  auto lifetime = parse_duration(cfg.token_lifetime);
+  auto heartbeat = parse_duration(cfg.sse_heartbeat);
+  auto retry = parse_duration(cfg.sse_retry);
+  auto queue = parse_size(cfg.sse_queue_limit);
+  auto body = parse_size(cfg.max_body);
+  if (!lifetime || lifetime->count() < 1000)
+    error = "parley.token-lifetime: expected a duration of at least 1s";
+  else if (!heartbeat || heartbeat->count() == 0)
+    error = "parley.sse-heartbeat: expected a positive duration";
+  else if (!retry)
+    error = "parley.sse-retry: expected a duration";
+  else if (!queue || *queue == 0)
+    error = "parley.sse-queue-limit: expected a positive size";
+  else if (!body)
+    error = "parley.max-body: expected a size";
+  else if (s.jwt_key.empty())
+    error = "parley.jwt-key: could not generate a random key";
+  if (!error.empty())
+    return std::nullopt;
+  s.token_lifetime =
+    std::chrono::duration_cast<std::chrono::seconds>(*lifetime);
+  s.sse_heartbeat = *heartbeat;
+  s.sse_retry = *retry;
+  s.sse_queue_limit = *queue;
+  s.max_body = *body;
+  return s;
+}
+
+} // namespace parley

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/config_option_adder.hpp>
+
+namespace parley {
+
+/// Every `parley.*` key of SPEC §6, as CAF reads them from the INI file and
+/// the command line. Sizes and durations are strings ("64KiB", "14d") because
+/// CAF 0.17 knows neither unit; `settings()` turns them into numbers.
+struct parley_config : caf::actor_system_config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  size_t io_threads = 0; // 0: number of cores
+  std::string db_url;
+  size_t db_pool_size = 4;
+  std::string jwt_key;
+  std::string token_lifetime = "14d";
+  bool dev_login = false;
+  std::string origin = "http://localhost:8080";
+  std::string sse_heartbeat = "15s";
+  std::string sse_retry = "2s";
+  std::string sse_queue_limit = "1MiB";
+  std::string max_body = "64KiB";
+  std::string web_root = "web/";
+  std::string log_level = "info";
+
+  parley_config();
+};
+
+/// The validated, typed form of `parley_config` that the rest of the server
+/// uses (plain values, cheap to copy into actors and sessions).
+struct settings {
+  std::string host;
+  uint16_t port = 0;
+  size_t io_threads = 1;
+  std::string db_url;
+  size_t db_pool_size = 4;
+  std::string jwt_key;
+  bool jwt_key_generated = false;
+  std::chrono::seconds token_lifetime{0};
+  bool dev_login = false;
+  std::string origin;
+  std::chrono::milliseconds sse_heartbeat{0};
+  std::chrono::milliseconds sse_retry{0};
+  size_t sse_queue_limit = 0;
+  size_t max_body = 0;
+  size_t max_header = 8 * 1024;
+  std::string web_root;
+  std::string log_level;
+};
+
+/// Parses "64KiB", "1MiB", "512", "2kB" into bytes; nullopt if malformed.
+std::optional<size_t> parse_size(const std::string& text);
+
+/// Parses "14d", "3h", "15min", "2s", "250ms" into milliseconds.
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
+
+/// Validates the raw config; on error, `error` names the bad key.
+std::optional<settings> make_settings(const parley_config& cfg,
+                                      std::string& error);
+
+} // namespace parley

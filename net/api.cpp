@@ -1,0 +1,342 @@
+#include "net/api.hpp"
+
+#include <chrono>
+
+#include "actors/atoms.hpp"
+#include "actors/errors.hpp"
+#include "net/ask.hpp"
+#include "net/json_mapping.hpp"
+#include "net/jwt.hpp"
+#include "net/request_parsing.hpp"
+#include "net/text.hpp"
+
+namespace parley {
+
+namespace {
+
+constexpr const char* conversation_not_found = "Conversation not found";
+
+int64_t unix_now() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+// Asks the database actors; answers with `ok(result)` or the mapped error.
+template <class T, class Ok, class... Ts>
+void ask_db(caf::actor_system& sys, const caf::actor& db, responder done,
+            const char* not_found_text, Ok ok, Ts... xs) {
+  ask<T>(
+    sys, db, [done, ok](T& result) { done(ok(result)); },
+    [done, not_found_text](caf::error& err) {
+      done(error_response(err, not_found_text));
+    },
+    std::move(xs)...);
+}
+
+// The {id} of the path as a number; a malformed id is simply not found.
+std::optional<int64_t> path_id(const api_request& r, responder& done) {
+  auto id = parse_id(r.match.id);
+  if (!id)
+    done(error_response(http::status::not_found, conversation_not_found));
+  return id;
+}
+
+http_response created_at(http_response res, const std::string& location) {
+  res.set(http::field::location, location);
+  return res;
+}
+
+} // namespace
+
+api::api(caf::actor_system& sys, caf::actor db, settings cfg,
+         std::shared_ptr<server_state> state,
+         std::shared_ptr<const static_files> files)
+  : sys_(sys),
+    db_(std::move(db)),
+    cfg_(std::make_shared<const settings>(std::move(cfg))),
+    state_(std::move(state)),
+    files_(std::move(files)) {
+}
+
+void api::handle(const http_request& req, responder done) {
+  auto target = to_sv(req.target());
+  auto qpos = target.find('?');
+  auto path = target.substr(0, qpos);
+  api_request r{req, match_route(req.method(), path), {}, 0};
+  if (qpos != std::string_view::npos)
+    r.query = parse_query(target.substr(qpos + 1));
+  using kind = route_match::kind;
+  if (r.match.outcome == kind::not_found)
+    return done(error_response(http::status::not_found, "Not found"));
+  if (r.match.outcome == kind::method_not_allowed) {
+    auto res = error_response(http::status::method_not_allowed,
+                              "Method not allowed");
+    res.set(http::field::allow, r.match.allow);
+    return done(std::move(res));
+  }
+  switch (r.match.target) {
+    case route::static_file:
+      return done(files_->serve(std::string{path},
+                                req.method() == http::verb::head));
+    case route::healthz:
+      return healthz(std::move(done));
+    case route::login:
+      return login(r, std::move(done));
+    default:
+      break;
+  }
+  if (!authenticate(r))
+    return done(error_response(http::status::unauthorized,
+                               "Missing, invalid or expired token"));
+  switch (r.match.target) {
+    case route::auth_user:
+      return auth_user(r, std::move(done), false);
+    case route::refresh_token:
+      return auth_user(r, std::move(done), true);
+    case route::usernames:
+      return usernames(r, std::move(done));
+    case route::conversations:
+      if (req.method() == http::verb::post)
+        return create_conversation(r, std::move(done));
+      return list_conversations(r, std::move(done));
+    case route::conversation:
+      return get_conversation(r, std::move(done));
+    case route::other_participant:
+      return other_participant(r, std::move(done));
+    case route::messages:
+      if (req.method() == http::verb::post)
+        return create_message(r, std::move(done));
+      return list_messages(r, std::move(done));
+    case route::read_messages:
+      return read_messages(r, std::move(done));
+    default:
+      return done(error_response(http::status::not_implemented,
+                                 "Not implemented yet"));
+  }
+}
+
+bool api::authenticate(api_request& r) {
+  auto token = find_token(r.req, r.query);
+  if (!token)
+    return false;
+  auto claims = jwt_verify(*token, cfg_->jwt_key, unix_now());
+  if (!claims)
+    return false;
+  r.user_id = claims->sub;
+  return true;
+}
+
+http_response token_response(const user& u, bool with_user,
+                             const settings& cfg) {
+  auto now = unix_now();
+  jwt_claims claims{u.id, now, now + cfg.token_lifetime.count()};
+  auto token = jwt_sign(claims, cfg.jwt_key);
+  nlohmann::json body = {{"token", token},
+                         {"expiresAt", rfc3339(claims.exp)}};
+  if (with_user)
+    body["authUser"] = to_json(u);
+  auto res = json_response(http::status::ok, body);
+  // For EventSource, which cannot send an Authorization header.
+  auto secure = cfg.origin.rfind("https://", 0) == 0 ? "; Secure" : "";
+  res.set(http::field::set_cookie,
+          "parley_token=" + token + "; HttpOnly; SameSite=Strict; Path=/api"
+            + "; Max-Age=" + std::to_string(cfg.token_lifetime.count())
+            + secure);
+  return res;
+}
+
+void api::login(api_request& r, responder done) {
+  if (!cfg_->dev_login)
+    return done(error_response(http::status::not_found, "Not found"));
+  auto body = parse_json_body(r.req);
+  if (auto* err = std::get_if<http_response>(&body))
+    return done(std::move(*err));
+  auto name = string_field(std::get<nlohmann::json>(body), "username",
+                           "Username required");
+  if (auto* err = std::get_if<http_response>(&name))
+    return done(std::move(*err));
+  auto& username = std::get<std::string>(name);
+  if (!is_valid_username(username))
+    return done(validation_error("username", "Invalid username"));
+  ask_db<user>(sys_, db_, std::move(done), "User not found",
+               [cfg = cfg_](user& u) { return token_response(u, true, *cfg); },
+               login_atom::value, username);
+}
+
+void api::auth_user(api_request& r, responder done, bool refresh) {
+  // A valid token whose user no longer exists is not a valid login.
+  ask<user>(
+    sys_, db_,
+    [cfg = cfg_, done, refresh](user& u) {
+      done(refresh ? token_response(u, false, *cfg)
+                   : json_response(http::status::ok, to_json(u)));
+    },
+    [done](caf::error& err) {
+      if (is(err, ec::not_found))
+        return done(error_response(http::status::unauthorized,
+                                   "Missing, invalid or expired token"));
+      done(error_response(err, "User not found"));
+    },
+    user_get_atom::value, r.user_id);
+}
+
+void api::usernames(api_request& r, responder done) {
+  auto it = r.query.find("search");
+  if (it == r.query.end() || it->second.empty())
+    return done(validation_error("search", "Search required"));
+  // Only username characters can match; anything else matches nobody.
+  const auto& search = it->second;
+  if (search.size() > 39 || !is_valid_username(std::string{"a"} + search))
+    return done(json_response(http::status::ok, nlohmann::json::array()));
+  ask_db<std::vector<std::string>>(
+    sys_, db_, std::move(done), "Not found",
+    [](std::vector<std::string>& names) {
+      return json_response(http::status::ok, names);
+    },
+    search_atom::value, r.user_id, search);
+}
+
+void api::create_conversation(api_request& r, responder done) {
+  auto body = parse_json_body(r.req);
+  if (auto* err = std::get_if<http_response>(&body))
+    return done(std::move(*err));
+  auto name = string_field(std::get<nlohmann::json>(body), "username",
+                           "Username required");
+  if (auto* err = std::get_if<http_response>(&name))
+    return done(std::move(*err));
+  auto& username = std::get<std::string>(name);
+  if (username.empty())
+    return done(validation_error("username", "Username required"));
+  if (!is_valid_username(username))
+    return done(error_response(http::status::not_found, "User not found"));
+  auto caller = r.user_id;
+  ask<conversation_reply>(
+    sys_, db_,
+    [done, caller](conversation_reply& reply) {
+      auto status = reply.created ? http::status::created : http::status::ok;
+      done(created_at(json_response(status, to_json(reply.conv, caller)),
+                      "/api/conversations/" + std::to_string(reply.conv.id)));
+    },
+    [done](caf::error& err) {
+      if (is(err, ec::forbidden))
+        return done(error_response(
+          http::status::forbidden,
+          "You cannot start a conversation with yourself"));
+      done(error_response(err, "User not found"));
+    },
+    conv_new_atom::value, caller, username);
+}
+
+void api::list_conversations(api_request& r, responder done) {
+  auto before = before_cursor(r.query);
+  if (!before)
+    return done(validation_error("before", "Invalid cursor"));
+  auto caller = r.user_id;
+  ask_db<conversation_list>(
+    sys_, db_, std::move(done), conversation_not_found,
+    [caller](conversation_list& list) {
+      auto json = nlohmann::json::array();
+      for (const auto& c : list)
+        json.push_back(to_json(c, caller));
+      return json_response(http::status::ok, json);
+    },
+    conv_list_atom::value, caller, *before);
+}
+
+void api::get_conversation(api_request& r, responder done) {
+  auto id = path_id(r, done);
+  if (!id)
+    return;
+  auto caller = r.user_id;
+  ask_db<conversation>(
+    sys_, db_, std::move(done), conversation_not_found,
+    [caller](conversation& c) {
+      return json_response(http::status::ok, to_json(c, caller));
+    },
+    conv_get_atom::value, caller, *id);
+}
+
+void api::other_participant(api_request& r, responder done) {
+  auto id = path_id(r, done);
+  if (!id)
+    return;
+  ask_db<user>(
+    sys_, db_, std::move(done), conversation_not_found,
+    [](user& u) { return json_response(http::status::ok, to_json(u)); },
+    other_atom::value, r.user_id, *id);
+}
+
+void api::create_message(api_request& r, responder done) {
+  auto id = path_id(r, done);
+  if (!id)
+    return;
+  auto body = parse_json_body(r.req);
+  if (auto* err = std::get_if<http_response>(&body))
+    return done(std::move(*err));
+  auto field = string_field(std::get<nlohmann::json>(body), "content",
+                            "Message content required");
+  if (auto* err = std::get_if<http_response>(&field))
+    return done(std::move(*err));
+  auto& raw = std::get<std::string>(field);
+  if (has_forbidden_control(raw))
+    return done(validation_error("content", "Message content has control "
+                                            "characters"));
+  auto content = normalize_content(raw);
+  if (content.empty())
+    return done(validation_error("content", "Message content required"));
+  if (count_code_points(content) > max_content_code_points)
+    return done(validation_error("content", "Message content too long "
+                                            "(max 480 characters)"));
+  auto caller = r.user_id;
+  ask_db<message>(
+    sys_, db_, std::move(done), conversation_not_found,
+    [caller](message& m) {
+      return json_response(http::status::created, to_json(m, caller));
+    },
+    msg_post_atom::value, caller, *id, content);
+}
+
+void api::list_messages(api_request& r, responder done) {
+  auto id = path_id(r, done);
+  if (!id)
+    return;
+  auto before = before_cursor(r.query);
+  if (!before)
+    return done(validation_error("before", "Invalid cursor"));
+  auto caller = r.user_id;
+  ask_db<message_list>(
+    sys_, db_, std::move(done), conversation_not_found,
+    [caller](message_list& list) {
+      auto json = nlohmann::json::array();
+      for (const auto& m : list)
+        json.push_back(to_json(m, caller));
+      return json_response(http::status::ok, json);
+    },
+    msg_list_atom::value, caller, *id, *before);
+}
+
+void api::read_messages(api_request& r, responder done) {
+  auto id = path_id(r, done);
+  if (!id)
+    return;
+  ask_db<bool>(
+    sys_, db_, std::move(done), conversation_not_found,
+    [](bool) {
+      http_response res{http::status::no_content, 11};
+      return res;
+    },
+    read_atom::value, r.user_id, *id);
+}
+
+void api::healthz(responder done) {
+  if (state_->draining)
+    return done(error_response(http::status::service_unavailable,
+                               "Shutting down"));
+  ask_db<bool>(
+    sys_, db_, std::move(done), "Not found",
+    [](bool) { return json_response(http::status::ok, {{"status", "ok"}}); },
+    health_atom::value);
+}
+
+} // namespace parley

@@ -1,0 +1,130 @@
+#include "net/http_util.hpp"
+
+#include <openssl/rand.h>
+
+#include <caf/sec.hpp>
+
+#include "actors/errors.hpp"
+#include "net/text.hpp"
+
+namespace parley {
+
+http_response json_response(http::status status, const nlohmann::json& body) {
+  http_response res{status, 11};
+  res.set(http::field::content_type, "application/json; charset=utf-8");
+  // Replace invalid UTF-8 rather than throw: a reply must never fail.
+  res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  res.prepare_payload();
+  return res;
+}
+
+http_response error_response(http::status status, std::string_view text) {
+  return json_response(status, {{"message", text}});
+}
+
+http_response validation_error(std::string_view field, std::string_view text) {
+  return json_response(http::status::unprocessable_entity,
+                       {{"message", "Validation failed"},
+                        {"errors", {{std::string{field}, text}}}});
+}
+
+http_response error_response(const caf::error& err,
+                             std::string_view not_found_text) {
+  if (is(err, ec::not_found))
+    return error_response(http::status::not_found, not_found_text);
+  if (is(err, ec::forbidden))
+    return error_response(http::status::forbidden, "Forbidden");
+  if (is(err, ec::db_unavailable) || err == caf::sec::request_timeout) {
+    auto res = error_response(http::status::service_unavailable,
+                              "Service temporarily unavailable");
+    res.set(http::field::retry_after, "1");
+    return res;
+  }
+  return error_response(http::status::internal_server_error,
+                        "Internal server error");
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? "" : query.substr(amp + 1);
+    if (pair.empty())
+      continue;
+    auto eq = pair.find('=');
+    auto raw_key = pair.substr(0, eq);
+    auto raw_value =
+      eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    auto key = percent_decode(raw_key, true);
+    auto value = percent_decode(raw_value, true);
+    out.emplace(key ? *key : std::string{raw_key},
+                value ? *value : std::string{raw_value});
+  }
+  return out;
+}
+
+std::optional<std::string> cookie_value(std::string_view header,
+                                        std::string_view name) {
+  while (!header.empty()) {
+    auto semi = header.find(';');
+    auto item = header.substr(0, semi);
+    header = semi == std::string_view::npos ? "" : header.substr(semi + 1);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    auto eq = item.find('=');
+    if (eq != std::string_view::npos && item.substr(0, eq) == name)
+      return std::string{item.substr(eq + 1)};
+  }
+  return std::nullopt;
+}
+
+std::string redact_target(std::string_view target) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos)
+    return std::string{target};
+  std::string out{target.substr(0, q + 1)};
+  auto query = target.substr(q + 1);
+  bool first = true;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? "" : query.substr(amp + 1);
+    auto key = pair.substr(0, pair.find('='));
+    if (!first)
+      out += '&';
+    first = false;
+    if (key == "token" || key == "code" || key == "state")
+      out += std::string{key} + "=REDACTED";
+    else
+      out += pair;
+  }
+  return out;
+}
+
+bool is_sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64)
+    return false;
+  for (char ch : id) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+              || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_'
+              || ch == '-';
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+std::string make_request_id() {
+  unsigned char bytes[8] = {};
+  RAND_bytes(bytes, sizeof(bytes));
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : bytes) {
+    id += hex[b >> 4];
+    id += hex[b & 0x0f];
+  }
+  return id;
+}
+
+} // namespace parley

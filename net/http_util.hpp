@@ -1,0 +1,55 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/beast/http.hpp>
+#include <caf/error.hpp>
+#include <nlohmann/json.hpp>
+
+namespace parley {
+
+namespace http = boost::beast::http;
+
+using http_request = http::request<http::string_body>;
+using http_response = http::response<http::string_body>;
+
+/// Beast 1.74 hands out boost::string_view; the rest of the code speaks std.
+inline std::string_view to_sv(boost::beast::string_view s) {
+  return {s.data(), s.size()};
+}
+
+/// A JSON response (`Content-Type: application/json; charset=utf-8`).
+http_response json_response(http::status status, const nlohmann::json& body);
+
+/// `{"message": text}` with `status` (SPEC §2).
+http_response error_response(http::status status, std::string_view text);
+
+/// 422 `{"message":"Validation failed","errors":{field: text}}`.
+http_response validation_error(std::string_view field, std::string_view text);
+
+/// Maps an actor-side error to HTTP; `not_found_text` names the resource.
+http_response error_response(const caf::error& err,
+                             std::string_view not_found_text);
+
+/// Splits "a=1&b=x%20y" into decoded pairs (the first of repeated keys wins;
+/// malformed escapes are kept verbatim).
+std::map<std::string, std::string> parse_query(std::string_view query);
+
+/// Value of cookie `name` in a Cookie header, if present.
+std::optional<std::string> cookie_value(std::string_view header,
+                                        std::string_view name);
+
+/// The request target with the values of secret query parameters (token,
+/// code, state) replaced by "REDACTED": what the log may show.
+std::string redact_target(std::string_view target);
+
+/// The client's X-Request-Id if it is sane (1–64 of [A-Za-z0-9._-]).
+bool is_sane_request_id(std::string_view id);
+
+/// A fresh random request id (16 hex digits).
+std::string make_request_id();
+
+} // namespace parley

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/model.hpp"
+
+namespace parley {
+
+// The one place where model types become the API's JSON (SPEC §4):
+// camelCase keys, ids as strings, `mine` relative to the caller.
+
+/// `{"id", "username", "avatarURL"}`.
+nlohmann::json to_json(const user& u);
+
+/// `{"id", "content", "conversationId", "createdAt", "mine"}`.
+nlohmann::json to_json(const message& m, int64_t caller);
+
+/// `{"id", "otherParticipant", "lastMessage", "hasUnreadMessages"}`.
+nlohmann::json to_json(const conversation& c, int64_t caller);
+
+} // namespace parley

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <memory>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "config/parley_config.hpp"
+
+namespace parley {
+
+/// The HTTP side: io_context, its threads, the listener, and the graceful
+/// stop on SIGINT/SIGTERM.
+class server {
+public:
+  server(caf::actor_system& sys, settings cfg, caf::actor db);
+
+  /// Serves until SIGINT/SIGTERM, then drains in-flight requests (bounded)
+  /// and returns. Returns false if it could not listen.
+  bool run();
+
+private:
+  caf::actor_system& sys_;
+  settings cfg_;
+  caf::actor db_;
+};
+
+} // namespace parley

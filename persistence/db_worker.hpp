@@ -1,0 +1,48 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <pqxx/connection>
+
+
+namespace parley {
+
+/// State of one database worker: one libpqxx connection, opened lazily and
+/// reopened after a failure, so a database outage heals by itself.
+struct db_worker_state {
+  static inline const char* name = "db_worker";
+  std::string db_url;
+  caf::actor broker; ///< receives `deliver` after a message commits
+  std::unique_ptr<pqxx::connection> conn;
+
+  ~db_worker_state();
+
+  /// Opens the connection if needed; false (logged) if the database is down.
+  bool connect();
+};
+
+/// A database worker. Handlers (all replies are caf::error on failure, with
+/// ec::db_unavailable when the database cannot be reached):
+/// - (login_atom, username) -> user            find or create
+/// - (user_get_atom, id) -> user
+/// - (search_atom, caller, prefix) -> vector<string>
+/// - (conv_new_atom, caller, username) -> conversation_reply
+/// - (conv_list_atom, caller, before) -> conversation_list
+/// - (conv_get_atom, caller, id) -> conversation
+/// - (other_atom, caller, conversation_id) -> user
+/// - (msg_post_atom, caller, conversation_id, content) -> message
+/// - (msg_list_atom, caller, conversation_id, before) -> message_list
+/// - (read_atom, caller, conversation_id) -> bool
+/// - (health_atom) -> bool
+/// It runs blocking libpqxx calls: spawn it `detached` in production.
+caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
+                        std::string db_url, caf::actor broker);
+
+/// Spawns `size` detached workers behind one round-robin pool actor.
+caf::actor spawn_db_pool(caf::actor_system& sys, const std::string& db_url,
+                         size_t size, caf::actor broker);
+
+} // namespace parley

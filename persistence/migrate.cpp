@@ -1,0 +1,42 @@
+#include "persistence/migrations.hpp"
+
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+namespace parley {
+
+namespace {
+
+// Any fixed number: serialises migration runs of every Parley process.
+constexpr long long migration_lock_key = 0x7061726c6579; // "parley"
+
+} // namespace
+
+void migrate(const std::string& db_url) {
+  pqxx::connection conn{db_url};
+  pqxx::work setup{conn};
+  setup.exec("SET client_min_messages TO warning");
+  setup.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+             " version INT PRIMARY KEY,"
+             " name TEXT NOT NULL,"
+             " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+  setup.commit();
+  for (const auto& m : migrations()) {
+    pqxx::work tx{conn};
+    // Held to commit: a second server waits here, then sees the row below.
+    tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(migration_lock_key)
+            + ")");
+    auto done = tx.exec_params(
+      "SELECT 1 FROM schema_migrations WHERE version = $1", m.version);
+    if (!done.empty())
+      continue;
+    spdlog::info("applying migration {} ({})", m.version, m.name);
+    tx.exec(m.sql);
+    tx.exec_params("INSERT INTO schema_migrations (version, name) "
+                   "VALUES ($1, $2)",
+                   m.version, m.name);
+    tx.commit();
+  }
+}
+
+} // namespace parley

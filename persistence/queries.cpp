@@ -1,0 +1,265 @@
+#include "persistence/queries.hpp"
+
+#include "actors/errors.hpp"
+
+namespace parley::queries {
+
+namespace {
+
+// RFC 3339 UTC with microseconds, formatted by the database itself.
+#define PARLEY_TS(col)                                                         \
+  "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+// Columns of a conversation seen by participant p: other user o, message m.
+constexpr const char* conversation_columns =
+  "SELECT c.id, o.id, o.username, o.avatar_url,"
+  " m.id, m.content, m.user_id, " PARLEY_TS("m.created_at") ","
+  " COALESCE(p.messages_read_at < m.created_at, false)"
+  " FROM participants p"
+  " JOIN conversations c ON c.id = p.conversation_id"
+  " JOIN participants op ON op.conversation_id = c.id"
+  "  AND op.user_id <> p.user_id"
+  " JOIN users o ON o.id = op.user_id";
+
+user to_user(const pqxx::row& row, int first) {
+  user u;
+  u.id = row[first].as<int64_t>();
+  u.username = row[first + 1].as<std::string>();
+  if (!row[first + 2].is_null())
+    u.avatar_url = row[first + 2].as<std::string>();
+  return u;
+}
+
+message to_message(const pqxx::row& row, int first, int64_t conversation_id) {
+  message m;
+  m.id = row[first].as<int64_t>();
+  m.content = row[first + 1].as<std::string>();
+  m.user_id = row[first + 2].as<int64_t>();
+  m.created_at = row[first + 3].as<std::string>();
+  m.conversation_id = conversation_id;
+  return m;
+}
+
+conversation to_conversation(const pqxx::row& row) {
+  conversation c;
+  c.id = row[0].as<int64_t>();
+  c.other = to_user(row, 1);
+  if (!row[4].is_null())
+    c.last_message = to_message(row, 4, c.id);
+  c.has_unread = row[8].as<bool>();
+  return c;
+}
+
+} // namespace
+
+void prepare(pqxx::connection& conn) {
+  conn.prepare("user_insert", "INSERT INTO users (username) VALUES ($1)"
+                              " ON CONFLICT DO NOTHING");
+  conn.prepare("user_by_name", "SELECT id, username, avatar_url FROM users"
+                               " WHERE lower(username) = lower($1)");
+  conn.prepare("user_by_id",
+               "SELECT id, username, avatar_url FROM users WHERE id = $1");
+  conn.prepare("user_search",
+               "SELECT username FROM users"
+               " WHERE lower(username) LIKE lower($1) || '%' ESCAPE '\\'"
+               " AND id <> $2 ORDER BY lower(username) LIMIT 5");
+  conn.prepare("conv_insert",
+               "INSERT INTO conversations (user_low, user_high) VALUES ($1, $2)"
+               " ON CONFLICT (user_low, user_high) DO NOTHING RETURNING id");
+  conn.prepare("conv_by_pair", "SELECT id FROM conversations"
+                               " WHERE user_low = $1 AND user_high = $2");
+  conn.prepare("participants_insert",
+               "INSERT INTO participants (user_id, conversation_id)"
+               " VALUES ($1, $3), ($2, $3)");
+  conn.prepare("conv_list",
+               std::string{conversation_columns}
+                 + " JOIN messages m ON m.id = c.last_message_id"
+                   " WHERE p.user_id = $1 AND ($2 = 0 OR c.last_message_id <"
+                   "  (SELECT last_message_id FROM conversations WHERE id = $2))"
+                   " ORDER BY c.last_message_id DESC LIMIT "
+                 + std::to_string(page_size));
+  conn.prepare("conv_get",
+               std::string{conversation_columns}
+                 + " LEFT JOIN messages m ON m.id = c.last_message_id"
+                   " WHERE p.user_id = $1 AND p.conversation_id = $2");
+  conn.prepare("conv_other",
+               "SELECT o.id, o.username, o.avatar_url FROM participants p"
+               " JOIN participants op ON op.conversation_id = p.conversation_id"
+               "  AND op.user_id <> p.user_id"
+               " JOIN users o ON o.id = op.user_id"
+               " WHERE p.user_id = $1 AND p.conversation_id = $2");
+  // Locks every participant's user row in id order (no deadlocks between
+  // two messages of one pair); held to commit, so seq order = commit order.
+  conn.prepare("msg_lock_participants",
+               "SELECT u.id FROM users u JOIN participants p ON p.user_id = u.id"
+               " WHERE p.conversation_id = $1 ORDER BY u.id FOR UPDATE OF u");
+  conn.prepare("msg_insert",
+               "INSERT INTO messages (content, user_id, conversation_id)"
+               " VALUES ($1, $2, $3) RETURNING id, " PARLEY_TS("created_at"));
+  conn.prepare("msg_conv_update",
+               "UPDATE conversations SET last_message_id = $1 WHERE id = $2");
+  conn.prepare("msg_sender_read",
+               "UPDATE participants SET messages_read_at = m.created_at"
+               " FROM messages m WHERE m.id = $1"
+               " AND participants.user_id = $2"
+               " AND participants.conversation_id = $3");
+  conn.prepare("msg_inbox",
+               "WITH s AS (UPDATE users SET last_seq = last_seq + 1"
+               "  WHERE id IN (SELECT user_id FROM participants"
+               "               WHERE conversation_id = $2)"
+               "  RETURNING id, last_seq)"
+               " INSERT INTO deliveries (user_id, seq, message_id)"
+               " SELECT id, last_seq, $1 FROM s RETURNING user_id, seq");
+  conn.prepare("msg_list",
+               "SELECT id, content, user_id, " PARLEY_TS("created_at")
+               " FROM messages WHERE conversation_id = $1"
+               " AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT "
+                 + std::to_string(page_size));
+  conn.prepare("mark_read",
+               "UPDATE participants SET messages_read_at = now()"
+               " WHERE user_id = $1 AND conversation_id = $2 RETURNING 1");
+}
+
+#undef PARLEY_TS
+
+std::string escape_like(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    if (ch == '\\' || ch == '%' || ch == '_')
+      out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
+caf::expected<user> find_or_create_user(pqxx::work& tx,
+                                        const std::string& username) {
+  auto rows = tx.exec_prepared("user_by_name", username);
+  if (!rows.empty())
+    return to_user(rows[0], 0);
+  // ON CONFLICT DO NOTHING: a concurrent login of the same name is harmless.
+  tx.exec_prepared("user_insert", username);
+  rows = tx.exec_prepared("user_by_name", username);
+  if (rows.empty())
+    return make_error(ec::not_found);
+  return to_user(rows[0], 0);
+}
+
+caf::expected<user> find_user(pqxx::work& tx, int64_t id) {
+  auto rows = tx.exec_prepared("user_by_id", id);
+  if (rows.empty())
+    return make_error(ec::not_found);
+  return to_user(rows[0], 0);
+}
+
+std::vector<std::string> search_usernames(pqxx::work& tx, int64_t caller,
+                                          const std::string& prefix) {
+  std::vector<std::string> names;
+  for (const auto& row :
+       tx.exec_prepared("user_search", escape_like(prefix), caller))
+    names.push_back(row[0].as<std::string>());
+  return names;
+}
+
+caf::expected<conversation_reply>
+create_conversation(pqxx::work& tx, int64_t caller,
+                    const std::string& username) {
+  auto others = tx.exec_prepared("user_by_name", username);
+  if (others.empty())
+    return make_error(ec::not_found);
+  auto other = others[0][0].as<int64_t>();
+  if (other == caller)
+    return make_error(ec::forbidden);
+  auto low = std::min(caller, other);
+  auto high = std::max(caller, other);
+  conversation_reply reply;
+  // The unique pair constraint decides races: the loser's insert waits for
+  // the winner's commit, returns no row, and then finds the winner's row.
+  auto inserted = tx.exec_prepared("conv_insert", low, high);
+  int64_t id = 0;
+  if (!inserted.empty()) {
+    id = inserted[0][0].as<int64_t>();
+    tx.exec_prepared("participants_insert", caller, other, id);
+    reply.created = true;
+  } else {
+    id = tx.exec_prepared("conv_by_pair", low, high).at(0)[0].as<int64_t>();
+  }
+  auto conv = get_conversation(tx, caller, id);
+  if (!conv)
+    return conv.error();
+  reply.conv = std::move(*conv);
+  return reply;
+}
+
+conversation_list list_conversations(pqxx::work& tx, int64_t caller,
+                                     int64_t before) {
+  conversation_list list;
+  for (const auto& row : tx.exec_prepared("conv_list", caller, before))
+    list.push_back(to_conversation(row));
+  return list;
+}
+
+caf::expected<conversation> get_conversation(pqxx::work& tx, int64_t caller,
+                                             int64_t id) {
+  auto rows = tx.exec_prepared("conv_get", caller, id);
+  if (rows.empty())
+    return make_error(ec::not_found);
+  return to_conversation(rows[0]);
+}
+
+caf::expected<user> other_participant(pqxx::work& tx, int64_t caller,
+                                      int64_t conversation_id) {
+  auto rows = tx.exec_prepared("conv_other", caller, conversation_id);
+  if (rows.empty())
+    return make_error(ec::not_found);
+  return to_user(rows[0], 0);
+}
+
+caf::expected<created_message> create_message(pqxx::work& tx, int64_t caller,
+                                              int64_t conversation_id,
+                                              const std::string& content) {
+  auto locked = tx.exec_prepared("msg_lock_participants", conversation_id);
+  bool member = false;
+  for (const auto& row : locked)
+    member = member || row[0].as<int64_t>() == caller;
+  if (!member)
+    return make_error(ec::not_found);
+  auto inserted = tx.exec_prepared("msg_insert", content, caller,
+                                   conversation_id);
+  created_message created;
+  created.msg.id = inserted[0][0].as<int64_t>();
+  created.msg.created_at = inserted[0][1].as<std::string>();
+  created.msg.content = content;
+  created.msg.user_id = caller;
+  created.msg.conversation_id = conversation_id;
+  tx.exec_prepared("msg_conv_update", created.msg.id, conversation_id);
+  tx.exec_prepared("msg_sender_read", created.msg.id, caller, conversation_id);
+  for (const auto& row :
+       tx.exec_prepared("msg_inbox", created.msg.id, conversation_id))
+    created.recipients.push_back(
+      recipient{row[0].as<int64_t>(), row[1].as<int64_t>()});
+  return created;
+}
+
+caf::expected<message_list> list_messages(pqxx::work& tx, int64_t caller,
+                                          int64_t conversation_id,
+                                          int64_t before) {
+  // Reading the list marks the conversation read, in the same transaction.
+  if (auto ok = mark_read(tx, caller, conversation_id); !ok)
+    return ok.error();
+  message_list list;
+  for (const auto& row :
+       tx.exec_prepared("msg_list", conversation_id, before))
+    list.push_back(to_message(row, 0, conversation_id));
+  return list;
+}
+
+caf::expected<void> mark_read(pqxx::work& tx, int64_t caller,
+                              int64_t conversation_id) {
+  if (tx.exec_prepared("mark_read", caller, conversation_id).empty())
+    return make_error(ec::not_found);
+  return caf::unit;
+}
+
+} // namespace parley::queries

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <pqxx/pqxx>
+
+#include "actors/model.hpp"
+
+namespace parley::queries {
+
+// The SQL of Parley, one function per use case. Each runs inside the caller's
+// transaction; domain outcomes (not found, forbidden) come back as
+// caf::expected errors, database failures as pqxx exceptions.
+
+/// Prepares every statement below on a fresh connection.
+void prepare(pqxx::connection& conn);
+
+/// Page size of both lists (SPEC §4).
+constexpr int page_size = 25;
+
+caf::expected<user> find_or_create_user(pqxx::work& tx,
+                                        const std::string& username);
+caf::expected<user> find_user(pqxx::work& tx, int64_t id);
+std::vector<std::string> search_usernames(pqxx::work& tx, int64_t caller,
+                                          const std::string& prefix);
+
+caf::expected<conversation_reply>
+create_conversation(pqxx::work& tx, int64_t caller,
+                    const std::string& username);
+conversation_list list_conversations(pqxx::work& tx, int64_t caller,
+                                     int64_t before);
+caf::expected<conversation> get_conversation(pqxx::work& tx, int64_t caller,
+                                             int64_t id);
+caf::expected<user> other_participant(pqxx::work& tx, int64_t caller,
+                                      int64_t conversation_id);
+
+caf::expected<created_message> create_message(pqxx::work& tx, int64_t caller,
+                                              int64_t conversation_id,
+                                              const std::string& content);
+caf::expected<message_list> list_messages(pqxx::work& tx, int64_t caller,
+                                          int64_t conversation_id,
+                                          int64_t before);
+caf::expected<void> mark_read(pqxx::work& tx, int64_t caller,
+                              int64_t conversation_id);
+
+/// Escapes LIKE's metacharacters (`\`, `%`, `_`) so `text` matches literally.
+std::string escape_like(const std::string& text);
+
+} // namespace parley::queries
