@@ -97,15 +97,20 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
-std::string jwt_sign(const jwt_claims& claims, const std::string& key) {
+std::string jwt_sign_payload(std::string_view payload_json,
+                             const std::string& key) {
   static const std::string header =
     base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
+  auto signing_input = header + "." + base64url_encode(payload_json);
+  return signing_input + "."
+         + base64url_encode(hmac_sha256(key, signing_input));
+}
+
+std::string jwt_sign(const jwt_claims& claims, const std::string& key) {
   nlohmann::json payload = {{"sub", std::to_string(claims.sub)},
                             {"iat", claims.iat},
                             {"exp", claims.exp}};
-  auto signing_input = header + "." + base64url_encode(payload.dump());
-  return signing_input + "."
-         + base64url_encode(hmac_sha256(key, signing_input));
+  return jwt_sign_payload(payload.dump(), key);
 }
 
 std::optional<jwt_claims> jwt_verify(std::string_view token,

@@ -18,6 +18,11 @@ struct jwt_claims {
 /// Signs `claims` as a compact JWT (HS256).
 std::string jwt_sign(const jwt_claims& claims, const std::string& key);
 
+/// Signs an arbitrary JSON payload with an HS256 header (jwt_sign's core;
+/// tests use it to make well-signed tokens with malformed claims).
+std::string jwt_sign_payload(std::string_view payload_json,
+                             const std::string& key);
+
 /// Checks signature (constant time), algorithm (HS256 only), shape and
 /// expiry against `now`; nullopt for any token that is not valid right now.
 std::optional<jwt_claims> jwt_verify(std::string_view token,

@@ -1,0 +1,62 @@
+#include "config/parley_config.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace parley;
+using std::chrono::milliseconds;
+
+TEST_CASE("sizes", "[config]") {
+  CHECK(parse_size("64KiB") == 64 * 1024);
+  CHECK(parse_size("1MiB") == 1024 * 1024);
+  CHECK(parse_size("512") == 512);
+  CHECK(parse_size("2 kB") == 2048);
+  CHECK_FALSE(parse_size(""));
+  CHECK_FALSE(parse_size("KiB"));
+  CHECK_FALSE(parse_size("12 parsecs"));
+  CHECK_FALSE(parse_size("99999999999999999999999"));
+}
+
+TEST_CASE("durations", "[config]") {
+  CHECK(parse_duration("14d") == milliseconds(14LL * 24 * 3600 * 1000));
+  CHECK(parse_duration("15s") == milliseconds(15000));
+  CHECK(parse_duration("250ms") == milliseconds(250));
+  CHECK(parse_duration("2min") == milliseconds(120000));
+  CHECK(parse_duration("3h") == milliseconds(3 * 3600 * 1000));
+  CHECK_FALSE(parse_duration("soon"));
+  CHECK_FALSE(parse_duration("5 fortnights"));
+}
+
+TEST_CASE("settings validate every key", "[config]") {
+  parley_config cfg;
+  std::string error;
+  auto s = make_settings(cfg, error);
+  REQUIRE(s);
+  CHECK(error.empty());
+  CHECK(s->token_lifetime == std::chrono::hours(14 * 24));
+  CHECK(s->max_body == 64 * 1024);
+  CHECK(s->jwt_key_generated);
+  CHECK(s->jwt_key.size() == 64);
+  CHECK(s->io_threads >= 1);
+  cfg.max_body = "lots";
+  CHECK_FALSE(make_settings(cfg, error));
+  CHECK(error.find("max-body") != std::string::npos);
+}
+
+TEST_CASE("the INI file and the command line both set keys", "[config]") {
+  parley_config cfg;
+  std::string ini = std::string{PARLEY_SOURCE_DIR} + "/config/parley.ini";
+  std::string file_arg = "--config-file=" + ini;
+  std::vector<std::string> args = {"parley", file_arg, "--parley.port=9100",
+                                   "--parley.token-lifetime=3s"};
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  REQUIRE_FALSE(cfg.parse(static_cast<int>(argv.size()), argv.data()));
+  CHECK(cfg.port == 9100);
+  CHECK(cfg.dev_login); // from the INI file
+  CHECK(cfg.max_body == "64KiB");
+  std::string error;
+  auto s = make_settings(cfg, error);
+  REQUIRE(s);
+  CHECK(s->token_lifetime == std::chrono::seconds(3));
+}

@@ -1,0 +1,146 @@
+// Parley's web client: REST for history, EventSource for live messages.
+"use strict";
+
+const state = { token: localStorage.getItem("parley.token"), me: null,
+                current: null, events: null };
+const $ = (id) => document.getElementById(id);
+
+async function api(method, path, body) {
+  const opts = { method, headers: { Authorization: `Bearer ${state.token}` } };
+  if (body !== undefined) {
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, opts);
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (res.status === 401 && path !== "/api/login") logout();
+  if (!res.ok) {
+    const detail = data && data.errors ? Object.values(data.errors).join(", ") : "";
+    throw new Error(detail || (data && data.message) || res.statusText);
+  }
+  return data;
+}
+
+function show(section) {
+  $("login").hidden = section !== "login";
+  $("chat").hidden = section !== "chat";
+}
+
+function logout() {
+  localStorage.removeItem("parley.token");
+  state.token = null;
+  if (state.events) state.events.close();
+  show("login");
+}
+
+async function start() {
+  if (!state.token) return show("login");
+  try {
+    state.me = await api("GET", "/api/auth_user");
+  } catch (e) {
+    return show("login");
+  }
+  $("me").textContent = state.me.username;
+  show("chat");
+  await loadConversations();
+  listen();
+}
+
+async function loadConversations() {
+  const list = await api("GET", "/api/conversations");
+  const ul = $("conversations");
+  ul.replaceChildren(...list.map((c) => {
+    const li = document.createElement("li");
+    li.textContent = c.otherParticipant.username;
+    li.classList.toggle("unread", c.hasUnreadMessages);
+    li.classList.toggle("active", state.current && state.current.id === c.id);
+    li.onclick = () => openConversation(c);
+    return li;
+  }));
+}
+
+function addMessage(m) {
+  const li = document.createElement("li");
+  li.textContent = m.content;
+  li.title = m.createdAt;
+  if (m.mine) li.classList.add("mine");
+  $("messages").append(li);
+  li.scrollIntoView({ block: "end" });
+}
+
+async function openConversation(c) {
+  state.current = c;
+  $("peer").textContent = c.otherParticipant.username;
+  $("send-form").hidden = false;
+  const messages = await api("GET", `/api/conversations/${c.id}/messages`);
+  $("messages").replaceChildren();
+  messages.reverse().forEach(addMessage);
+  await loadConversations();
+}
+
+function listen() {
+  // The stream authenticates with the HttpOnly cookie set at login.
+  if (state.events) state.events.close();
+  state.events = new EventSource("/api/messages");
+  state.events.onmessage = (ev) => {
+    const m = JSON.parse(ev.data);
+    if (state.current && m.conversationId === state.current.id) {
+      addMessage(m);
+      api("POST", `/api/conversations/${m.conversationId}/read_messages`).catch(() => {});
+    }
+    loadConversations().catch(() => {});
+  };
+}
+
+$("login-form").onsubmit = async (ev) => {
+  ev.preventDefault();
+  try {
+    const username = new FormData(ev.target).get("username");
+    const res = await fetch("/api/login", { method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username }) });
+    const data = await res.json();
+    if (!res.ok) throw new Error(data.message);
+    state.token = data.token;
+    localStorage.setItem("parley.token", data.token);
+    $("login-error").textContent = "";
+    start();
+  } catch (e) {
+    $("login-error").textContent = e.message;
+  }
+};
+
+$("search").oninput = async (ev) => {
+  const q = ev.target.value.trim();
+  if (!q) return;
+  const names = await api("GET", `/api/usernames?search=${encodeURIComponent(q)}`).catch(() => []);
+  $("search-results").replaceChildren(...names.map((n) => new Option(n)));
+};
+
+$("search-form").onsubmit = async (ev) => {
+  ev.preventDefault();
+  try {
+    const c = await api("POST", "/api/conversations", { username: $("search").value.trim() });
+    $("chat-error").textContent = "";
+    await openConversation(c);
+  } catch (e) {
+    $("chat-error").textContent = e.message;
+  }
+};
+
+$("send-form").onsubmit = async (ev) => {
+  ev.preventDefault();
+  try {
+    const m = await api("POST", `/api/conversations/${state.current.id}/messages`,
+                        { content: $("content").value });
+    addMessage(m);
+    $("content").value = "";
+    $("chat-error").textContent = "";
+    loadConversations().catch(() => {});
+  } catch (e) {
+    $("chat-error").textContent = e.message;
+  }
+};
+
+$("logout").onclick = logout;
+start();
