@@ -8,7 +8,9 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/broker.hpp"
 #include "config/parley_config.hpp"
+#include "net/json_mapping.hpp"
 #include "persistence/db_worker.hpp"
 #include "persistence/migrations.hpp"
 #include "net/server.hpp"
@@ -39,10 +41,15 @@ int run(caf::actor_system& sys, const parley::settings& cfg) {
                  "with this process");
   if (!migrate_with_retry(cfg.db_url))
     return 1;
-  auto db = parley::spawn_db_pool(sys, cfg.db_url, cfg.db_pool_size, {});
-  parley::server http{sys, cfg, db};
+  auto counters = std::make_shared<parley::metrics>();
+  auto broker = sys.spawn(parley::broker, parley::event_formatter{
+                                            parley::format_event});
+  auto db = parley::spawn_db_pool(sys, cfg.db_url, cfg.db_pool_size, broker);
+  parley::server http{sys, cfg, db, broker, counters};
   bool ok = http.run();
+  // The io threads are gone, so no session can ask anything any more.
   caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broker, caf::exit_reason::user_shutdown);
   return ok ? 0 : 1;
 }
 

@@ -1,9 +1,11 @@
 #include "net/api.hpp"
 
 #include <chrono>
+#include <limits>
 
 #include "actors/atoms.hpp"
 #include "actors/errors.hpp"
+#include "actors/sse_connection.hpp"
 #include "net/ask.hpp"
 #include "net/json_mapping.hpp"
 #include "net/jwt.hpp"
@@ -49,14 +51,17 @@ http_response created_at(http_response res, const std::string& location) {
 
 } // namespace
 
-api::api(caf::actor_system& sys, caf::actor db, settings cfg,
-         std::shared_ptr<server_state> state,
-         std::shared_ptr<const static_files> files)
+api::api(caf::actor_system& sys, caf::actor db, caf::actor broker,
+         settings cfg, std::shared_ptr<server_state> state,
+         std::shared_ptr<const static_files> files,
+         std::shared_ptr<metrics> counters)
   : sys_(sys),
     db_(std::move(db)),
+    broker_(std::move(broker)),
     cfg_(std::make_shared<const settings>(std::move(cfg))),
     state_(std::move(state)),
-    files_(std::move(files)) {
+    files_(std::move(files)),
+    counters_(std::move(counters)) {
 }
 
 void api::handle(const http_request& req, responder done) {
@@ -81,6 +86,8 @@ void api::handle(const http_request& req, responder done) {
                                 req.method() == http::verb::head));
     case route::healthz:
       return healthz(std::move(done));
+    case route::metrics:
+      return done(render_metrics());
     case route::login:
       return login(r, std::move(done));
     default:
@@ -337,6 +344,96 @@ void api::healthz(responder done) {
     sys_, db_, std::move(done), "Not found",
     [](bool) { return json_response(http::status::ok, {{"status", "ok"}}); },
     health_atom::value);
+}
+
+int64_t stream_cursor(const http_request& req,
+                      const std::map<std::string, std::string>& query) {
+  std::string text{to_sv(req["Last-Event-ID"])};
+  for (const char* key : {"lastEventId", "last_event_id"})
+    if (auto it = query.find(key); text.empty() && it != query.end())
+      text = it->second;
+  if (text.empty())
+    return -1;
+  if (text == "0")
+    return 0;
+  auto id = parse_id(text);
+  return id ? *id : std::numeric_limits<int64_t>::max();
+}
+
+std::variant<http_response, stream_params>
+api::check_stream(const http_request& req) {
+  auto target = to_sv(req.target());
+  auto qpos = target.find('?');
+  api_request r{req, {}, {}, 0};
+  if (qpos != std::string_view::npos)
+    r.query = parse_query(target.substr(qpos + 1));
+  if (!authenticate(r))
+    return error_response(http::status::unauthorized,
+                          "Missing, invalid or expired token");
+  if (to_sv(req[http::field::accept]).find("text/event-stream")
+      == std::string_view::npos)
+    return error_response(http::status::not_acceptable,
+                          "This endpoint serves text/event-stream only");
+  auto own = r.query.find("include_own");
+  return stream_params{r.user_id,
+                       own != r.query.end() && own->second == "true",
+                       stream_cursor(req, r.query)};
+}
+
+caf::actor api::spawn_stream_actor(const stream_params& params,
+                                   std::weak_ptr<stream_sink> sink) {
+  sse_connection_config c;
+  c.user_id = params.user_id;
+  c.include_own = params.include_own;
+  c.resume_after = params.resume_after;
+  c.heartbeat = cfg_->sse_heartbeat;
+  c.broker = broker_;
+  c.db = db_;
+  c.format = format_event;
+  c.sink = std::move(sink);
+  c.counters = counters_;
+  return sys_.spawn(sse_connection, std::move(c));
+}
+
+shared_bytes api::stream_prelude(const std::string& request_id) const {
+  return std::make_shared<const std::string>(
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: text/event-stream; charset=utf-8\r\n"
+    "Cache-Control: no-cache, no-store\r\n"
+    "X-Accel-Buffering: no\r\n"
+    "Connection: keep-alive\r\n"
+    "X-Request-Id: " + request_id + "\r\n\r\n"
+    "retry: " + std::to_string(cfg_->sse_retry.count()) + "\n"
+    ": parley event stream\n\n");
+}
+
+http_response api::render_metrics() const {
+  const auto& m = *counters_;
+  std::string text;
+  auto metric = [&text](const char* name, const char* type, const char* help,
+                        int64_t value) {
+    text += std::string{"# HELP "} + name + " " + help + "\n# TYPE " + name
+            + " " + type + "\n" + name + " " + std::to_string(value) + "\n";
+  };
+  metric("parley_sse_open_streams", "gauge", "Open event streams.",
+         m.open_streams.load());
+  metric("parley_sse_streams_total", "counter", "Event streams opened.",
+         m.streams_total.load());
+  metric("parley_sse_events_delivered_total", "counter",
+         "Events written to streams.", m.events_delivered.load());
+  metric("parley_sse_streams_cut_slow_total", "counter",
+         "Streams closed because their queue overflowed.",
+         m.streams_cut_slow.load());
+  metric("parley_sse_replays_total", "counter",
+         "Streams that resumed from a cursor.", m.replays.load());
+  metric("parley_sse_resets_total", "counter",
+         "Streams whose cursor was unknown (event: reset).",
+         m.resets.load());
+  http_response res{http::status::ok, 11};
+  res.set(http::field::content_type, "text/plain; version=0.0.4");
+  res.body() = std::move(text);
+  res.prepare_payload();
+  return res;
 }
 
 } // namespace parley

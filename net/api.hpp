@@ -8,7 +8,11 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include <variant>
+
+#include "actors/metrics.hpp"
 #include "actors/model.hpp"
+#include "actors/stream_sink.hpp"
 #include "config/parley_config.hpp"
 #include "net/http_util.hpp"
 #include "net/router.hpp"
@@ -26,6 +30,19 @@ using responder = std::function<void(http_response)>;
 http_response token_response(const user& u, bool with_user,
                              const settings& cfg);
 
+/// What an accepted event-stream request asks for.
+struct stream_params {
+  int64_t user_id = 0;
+  bool include_own = false;
+  int64_t resume_after = -1; ///< -1: no cursor; INT64_MAX: malformed one
+};
+
+/// The cursor of a stream request: Last-Event-ID, else ?lastEventId= or
+/// ?last_event_id=. -1 when absent; INT64_MAX (an unknown cursor, hence
+/// `event: reset`) when malformed.
+int64_t stream_cursor(const http_request& req,
+                      const std::map<std::string, std::string>& query);
+
 /// One parsed request as the handlers see it.
 struct api_request {
   const http_request& req;
@@ -39,15 +56,36 @@ struct api_request {
 /// a one-shot actor that calls the responder.
 class api {
 public:
-  api(caf::actor_system& sys, caf::actor db, settings cfg,
+  api(caf::actor_system& sys, caf::actor db, caf::actor broker, settings cfg,
       std::shared_ptr<server_state> state,
-      std::shared_ptr<const static_files> files);
+      std::shared_ptr<const static_files> files,
+      std::shared_ptr<metrics> counters);
 
   /// Answers `req` exactly once through `done`.
   void handle(const http_request& req, responder done);
 
+  /// Checks a `GET /api/messages` before the stream starts: 401, 406.
+  std::variant<http_response, stream_params>
+  check_stream(const http_request& req);
+
+  /// Spawns the actor that feeds `sink` (SPEC §5).
+  caf::actor spawn_stream_actor(const stream_params& params,
+                                std::weak_ptr<stream_sink> sink);
+
+  /// Status line, headers, `retry:` and a comment, sent at once.
+  shared_bytes stream_prelude(const std::string& request_id) const;
+
+  const std::shared_ptr<metrics>& counters() const {
+    return counters_;
+  }
+
+  const settings& config() const {
+    return *cfg_;
+  }
+
 private:
   bool authenticate(api_request& r);
+  http_response render_metrics() const;
   void login(api_request& r, responder done);
   void auth_user(api_request& r, responder done, bool refresh);
   void usernames(api_request& r, responder done);
@@ -62,9 +100,11 @@ private:
 
   caf::actor_system& sys_;
   caf::actor db_;
+  caf::actor broker_;
   std::shared_ptr<const settings> cfg_; // shared with pending replies
   std::shared_ptr<server_state> state_;
   std::shared_ptr<const static_files> files_;
+  std::shared_ptr<metrics> counters_;
 };
 
 } // namespace parley

@@ -4,6 +4,8 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "net/sse_stream.hpp"
+
 namespace parley {
 
 http_session::http_session(asio::ip::tcp::socket&& socket,
@@ -61,6 +63,10 @@ void http_session::on_read(beast::error_code ec, size_t) {
   request_id_ =
     is_sane_request_id(client_id) ? std::string{client_id} : make_request_id();
   keep_alive_ = req.keep_alive();
+  if (req.method() == http::verb::get
+      && to_sv(req.target()).substr(0, to_sv(req.target()).find('?'))
+           == "/api/messages")
+    return start_stream(req);
   ++state_->in_flight;
   counted_ = true;
   // The API may answer on a CAF thread: the responder posts back here.
@@ -87,6 +93,24 @@ void http_session::on_response(http_response res) {
                     beast::bind_front_handler(&http_session::on_write,
                                               shared_from_this(),
                                               res_->need_eof()));
+}
+
+void http_session::start_stream(const http_request& req) {
+  auto checked = api_->check_stream(req);
+  if (auto* res = std::get_if<http_response>(&checked)) {
+    keep_alive_ = false;
+    return on_response(std::move(*res));
+  }
+  auto& params = std::get<stream_params>(checked);
+  spdlog::info("GET {} 200 stream open user={} cursor={} id={}", log_target_,
+               params.user_id, params.resume_after, request_id_);
+  // The socket moves to the stream; this session ends when we return.
+  stream_.expires_never();
+  auto stream = std::make_shared<sse_stream>(
+    std::move(stream_), api_->config().sse_queue_limit, api_->counters(),
+    request_id_);
+  auto actor = api_->spawn_stream_actor(params, stream);
+  stream->start(api_->stream_prelude(request_id_), std::move(actor));
 }
 
 void http_session::on_write(bool close, beast::error_code ec, size_t) {

@@ -31,4 +31,12 @@ nlohmann::json to_json(const conversation& c, int64_t caller) {
   return j;
 }
 
+std::string format_event(const message& m, int64_t receiver, int64_t seq) {
+  // dump() escapes newlines, so the data stays on one line.
+  return "id: " + std::to_string(seq) + "\ndata: "
+         + to_json(m, receiver).dump(-1, ' ', false,
+                                     nlohmann::json::error_handler_t::replace)
+         + "\n\n";
+}
+
 } // namespace parley

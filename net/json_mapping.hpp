@@ -20,4 +20,8 @@ nlohmann::json to_json(const message& m, int64_t caller);
 /// `{"id", "otherParticipant", "lastMessage", "hasUnreadMessages"}`.
 nlohmann::json to_json(const conversation& c, int64_t caller);
 
+/// One SSE event for `receiver`: `id: <seq>`, one line of JSON `data:`,
+/// and the blank line that ends it (SPEC §5).
+std::string format_event(const message& m, int64_t receiver, int64_t seq);
+
 } // namespace parley

@@ -7,6 +7,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <caf/send.hpp>
+
+#include "actors/events.hpp"
 #include "net/listener.hpp"
 
 namespace parley {
@@ -16,11 +19,14 @@ namespace {
 // How long a stop waits for in-flight requests before it cuts them.
 constexpr auto drain_limit = std::chrono::seconds(10);
 
-// Polls until nothing is in flight or the limit passes, then stops `ioc`.
+// Polls until no request is in flight and every stream has closed, or the
+// limit passes, then stops `ioc`.
 void drain(asio::io_context& ioc, std::shared_ptr<asio::steady_timer> timer,
            std::shared_ptr<server_state> state,
+           std::shared_ptr<metrics> counters,
            std::chrono::steady_clock::time_point deadline) {
-  if (state->in_flight == 0 || std::chrono::steady_clock::now() >= deadline) {
+  bool idle = state->in_flight == 0 && counters->open_streams == 0;
+  if (idle || std::chrono::steady_clock::now() >= deadline) {
     if (state->in_flight != 0)
       spdlog::warn("stopping with {} requests in flight",
                    state->in_flight.load());
@@ -28,15 +34,21 @@ void drain(asio::io_context& ioc, std::shared_ptr<asio::steady_timer> timer,
     return;
   }
   timer->expires_after(std::chrono::milliseconds(20));
-  timer->async_wait([&ioc, timer, state, deadline](beast::error_code) {
-    drain(ioc, timer, state, deadline);
-  });
+  timer->async_wait(
+    [&ioc, timer, state, counters, deadline](beast::error_code) {
+      drain(ioc, timer, state, counters, deadline);
+    });
 }
 
 } // namespace
 
-server::server(caf::actor_system& sys, settings cfg, caf::actor db)
-  : sys_(sys), cfg_(std::move(cfg)), db_(std::move(db)) {
+server::server(caf::actor_system& sys, settings cfg, caf::actor db,
+               caf::actor broker, std::shared_ptr<metrics> counters)
+  : sys_(sys),
+    cfg_(std::move(cfg)),
+    db_(std::move(db)),
+    broker_(std::move(broker)),
+    counters_(std::move(counters)) {
 }
 
 bool server::run() {
@@ -46,7 +58,8 @@ bool server::run() {
   auto files = std::make_shared<const static_files>(cfg_.web_root);
   if (files->size() == 0)
     spdlog::warn("web root '{}' has no files: no web client", cfg_.web_root);
-  auto handler = std::make_shared<api>(sys_, db_, cfg_, state, files);
+  auto handler = std::make_shared<api>(sys_, db_, broker_, cfg_, state, files,
+                                      counters_);
   session_limits limits{cfg_.max_body, cfg_.max_header,
                         std::chrono::seconds(30)};
   std::shared_ptr<listener> lst;
@@ -70,7 +83,10 @@ bool server::run() {
     spdlog::info("signal {}: draining", sig);
     state->draining = true;
     lst->stop();
-    drain(ioc, timer, state, std::chrono::steady_clock::now() + drain_limit);
+    // Streams close cleanly, so browsers reconnect (with Last-Event-ID).
+    caf::anon_send(broker_, shutdown_atom::value);
+    drain(ioc, timer, state, counters_,
+          std::chrono::steady_clock::now() + drain_limit);
   });
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i)

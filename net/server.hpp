@@ -5,6 +5,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "actors/metrics.hpp"
 #include "config/parley_config.hpp"
 
 namespace parley {
@@ -13,7 +14,8 @@ namespace parley {
 /// stop on SIGINT/SIGTERM.
 class server {
 public:
-  server(caf::actor_system& sys, settings cfg, caf::actor db);
+  server(caf::actor_system& sys, settings cfg, caf::actor db,
+         caf::actor broker, std::shared_ptr<metrics> counters);
 
   /// Serves until SIGINT/SIGTERM, then drains in-flight requests (bounded)
   /// and returns. Returns false if it could not listen.
@@ -23,6 +25,8 @@ private:
   caf::actor_system& sys_;
   settings cfg_;
   caf::actor db_;
+  caf::actor broker_;
+  std::shared_ptr<metrics> counters_;
 };
 
 } // namespace parley

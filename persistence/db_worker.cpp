@@ -152,6 +152,12 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
       });
       return reply(std::move(done));
     },
+    [&st](replay_atom, int64_t user, int64_t after,
+          int64_t limit) -> caf::result<inbox_page> {
+      return reply(transact<inbox_page>(st, "replay", [&](pqxx::work& tx) {
+        return queries::read_inbox(tx, user, after, limit);
+      }));
+    },
     [&st](health_atom) -> caf::result<bool> {
       return reply(transact<bool>(st, "health", [&](pqxx::work& tx) {
         tx.exec("SELECT 1");

@@ -36,6 +36,7 @@ struct db_worker_state {
 /// - (msg_post_atom, caller, conversation_id, content) -> message
 /// - (msg_list_atom, caller, conversation_id, before) -> message_list
 /// - (read_atom, caller, conversation_id) -> bool
+/// - (replay_atom, user, after_seq, limit) -> inbox_page
 /// - (health_atom) -> bool
 /// It runs blocking libpqxx calls: spawn it `detached` in production.
 caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,

@@ -115,6 +115,14 @@ void prepare(pqxx::connection& conn) {
                " FROM messages WHERE conversation_id = $1"
                " AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT "
                  + std::to_string(page_size));
+  conn.prepare("inbox_head",
+               "SELECT last_seq, COALESCE((SELECT min(seq) FROM deliveries"
+               " WHERE user_id = $1), 0) FROM users WHERE id = $1");
+  conn.prepare("inbox_page",
+               "SELECT d.seq, m.id, m.content, m.user_id, "
+               PARLEY_TS("m.created_at") ", m.conversation_id"
+               " FROM deliveries d JOIN messages m ON m.id = d.message_id"
+               " WHERE d.user_id = $1 AND d.seq > $2 ORDER BY d.seq LIMIT $3");
   conn.prepare("mark_read",
                "UPDATE participants SET messages_read_at = now()"
                " WHERE user_id = $1 AND conversation_id = $2 RETURNING 1");
@@ -260,6 +268,24 @@ caf::expected<void> mark_read(pqxx::work& tx, int64_t caller,
   if (tx.exec_prepared("mark_read", caller, conversation_id).empty())
     return make_error(ec::not_found);
   return caf::unit;
+}
+
+caf::expected<inbox_page> read_inbox(pqxx::work& tx, int64_t user,
+                                     int64_t after, int64_t limit) {
+  auto head = tx.exec_prepared("inbox_head", user);
+  if (head.empty())
+    return make_error(ec::not_found);
+  inbox_page page;
+  page.last_seq = head[0][0].as<int64_t>();
+  page.min_seq = head[0][1].as<int64_t>();
+  if (limit <= 0 || after < 0)
+    return page;
+  for (const auto& row : tx.exec_prepared("inbox_page", user, after, limit)) {
+    auto conv = row[5].as<int64_t>();
+    page.events.push_back(inbox_event{row[0].as<int64_t>(),
+                                      to_message(row, 1, conv)});
+  }
+  return page;
 }
 
 } // namespace parley::queries

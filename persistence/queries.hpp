@@ -7,6 +7,7 @@
 #include <caf/expected.hpp>
 #include <pqxx/pqxx>
 
+#include "actors/events.hpp"
 #include "actors/model.hpp"
 
 namespace parley::queries {
@@ -45,6 +46,11 @@ caf::expected<message_list> list_messages(pqxx::work& tx, int64_t caller,
                                           int64_t before);
 caf::expected<void> mark_read(pqxx::work& tx, int64_t caller,
                               int64_t conversation_id);
+
+/// The inbox of `user` after `after` (at most `limit` events, seq order),
+/// with the user's newest and oldest retained seq.
+caf::expected<inbox_page> read_inbox(pqxx::work& tx, int64_t user,
+                                     int64_t after, int64_t limit);
 
 /// Escapes LIKE's metacharacters (`\`, `%`, `_`) so `text` matches literally.
 std::string escape_like(const std::string& text);

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/events.hpp"
+
+namespace parley {
+
+/// The userID → stream actors map. Nothing else holds it: it is reached only
+/// by messages, so it needs no lock.
+struct broker_state {
+  static inline const char* name = "broker";
+  std::unordered_map<int64_t, std::vector<caf::actor>> subscribers;
+  event_formatter format;
+  bool shutting_down = false;
+
+  /// Removes `who` from every list; drops emptied users (no stream, no cost).
+  void remove(const caf::actor_addr& who);
+};
+
+/// The broker. Handlers:
+/// - (subscribe_atom, user_id, stream_actor): adds and monitors the actor;
+///   a dead stream actor is removed by its down message.
+/// - (deliver_atom, created_message): serialises the event once per
+///   recipient user and sends (event_atom, sse_event) to each of that
+///   user's stream actors.
+/// - (shutdown_atom): tells every stream actor to close (SIGTERM).
+caf::behavior broker(caf::stateful_actor<broker_state>* self,
+                     event_formatter format);
+
+} // namespace parley

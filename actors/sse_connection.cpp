@@ -1,0 +1,162 @@
+#include "actors/sse_connection.hpp"
+
+#include <caf/all.hpp>
+
+namespace parley {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<sse_connection_state>*;
+
+const shared_bytes heartbeat_bytes = std::make_shared<const std::string>(":\n\n");
+
+void write(self_ptr self, shared_bytes bytes) {
+  auto sink = self->state.cfg.sink.lock();
+  if (!sink) {
+    self->quit(); // the stream is gone; the broker sees our down message
+    return;
+  }
+  sink->write(std::move(bytes));
+  self->state.wrote_since_tick = true;
+}
+
+// Writes (or, for an own message without include_own, skips) the next seq.
+void emit(self_ptr self, const sse_event& ev) {
+  auto& st = self->state;
+  st.last_seq = ev.seq;
+  if (ev.own && !st.cfg.include_own)
+    return;
+  write(self, ev.bytes);
+  if (st.cfg.counters)
+    metrics::add(st.cfg.counters->events_delivered);
+}
+
+// Writes every held event that is next in line; arms the gap timer if a
+// hole remains (its event is committed: it is in flight or in the inbox).
+void flush(self_ptr self) {
+  auto& st = self->state;
+  while (!st.held.empty()) {
+    auto it = st.held.begin();
+    if (it->first <= st.last_seq) {
+      st.held.erase(it); // already written: a duplicate from the seam
+    } else if (it->first == st.last_seq + 1) {
+      emit(self, it->second);
+      st.held.erase(it);
+    } else {
+      break;
+    }
+  }
+  if (!st.held.empty() && !st.gap_timer) {
+    st.gap_timer = true;
+    self->delayed_send(self, st.cfg.gap_timeout, gap_atom::value);
+  }
+}
+
+void fetch(self_ptr self, int64_t after);
+
+// Replays one inbox page; fetches the next or goes live.
+void on_page(self_ptr self, const inbox_page& page) {
+  auto& st = self->state;
+  if (!st.started) {
+    st.started = true;
+    auto after = st.cfg.resume_after;
+    bool unknown = after > page.last_seq
+                   || (after >= 0 && page.min_seq > 0 && after + 1 < page.min_seq);
+    if (after < 0 || unknown) {
+      // Start live from now; tell the client its cursor (a fresh stream's
+      // `id:` line sets lastEventId without firing an event).
+      st.last_seq = page.last_seq;
+      write(self, std::make_shared<const std::string>(
+                    unknown ? reset_event_bytes(page.last_seq)
+                            : "id: " + std::to_string(page.last_seq) + "\n\n"));
+      if (unknown && st.cfg.counters)
+        metrics::add(st.cfg.counters->resets);
+      st.fetching = false;
+      return flush(self);
+    }
+    st.last_seq = after;
+    if (st.cfg.counters)
+      metrics::add(st.cfg.counters->replays);
+  }
+  for (const auto& ev : page.events) {
+    if (ev.seq <= st.last_seq)
+      continue;
+    auto bytes = std::make_shared<const std::string>(
+      st.cfg.format(ev.msg, st.cfg.user_id, ev.seq));
+    emit(self, sse_event{ev.seq, ev.msg.user_id == st.cfg.user_id, bytes});
+  }
+  if (static_cast<int64_t>(page.events.size()) >= st.cfg.replay_page)
+    return fetch(self, st.last_seq);
+  st.fetching = false;
+  flush(self);
+}
+
+void fetch(self_ptr self, int64_t after) {
+  auto& st = self->state;
+  st.fetching = true;
+  auto limit = after < 0 ? int64_t{0} : st.cfg.replay_page;
+  self
+    ->request(st.cfg.db, std::chrono::seconds(10), replay_atom::value,
+              st.cfg.user_id, after, limit)
+    .then([self](const inbox_page& page) { on_page(self, page); },
+          [self](caf::error&) {
+            // No inbox, no guarantee: close; the client resumes later.
+            if (auto sink = self->state.cfg.sink.lock())
+              sink->close();
+            self->quit();
+          });
+}
+
+} // namespace
+
+std::string reset_event_bytes(int64_t last_seq) {
+  auto id = std::to_string(last_seq);
+  return "event: reset\nid: " + id + "\ndata: {\"lastEventId\":\"" + id
+         + "\"}\n\n";
+}
+
+caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
+  self->state.cfg = std::move(cfg);
+  auto& st = self->state;
+  // Subscribe before reading the inbox: every event committed after the
+  // read reaches us live, everything before it is in the read.
+  self->send(st.cfg.broker, subscribe_atom::value, st.cfg.user_id,
+             caf::actor_cast<caf::actor>(self));
+  fetch(self, st.cfg.resume_after);
+  self->delayed_send(self, st.cfg.heartbeat, tick_atom::value);
+  return {
+    [self](event_atom, const sse_event& ev) {
+      auto& st = self->state;
+      if (ev.seq <= st.last_seq)
+        return;
+      st.held.emplace(ev.seq, ev);
+      if (!st.fetching)
+        flush(self);
+    },
+    [self](gap_atom) {
+      auto& st = self->state;
+      st.gap_timer = false;
+      if (st.fetching || st.held.empty())
+        return;
+      if (st.held.begin()->first > st.last_seq + 1)
+        fetch(self, st.last_seq); // the missing seqs are in the inbox
+      else
+        flush(self);
+    },
+    [self](tick_atom) {
+      auto& st = self->state;
+      if (!st.wrote_since_tick)
+        write(self, heartbeat_bytes);
+      st.wrote_since_tick = false;
+      self->delayed_send(self, st.cfg.heartbeat, tick_atom::value);
+    },
+    [self](closed_atom) { self->quit(); },
+    [self](shutdown_atom) {
+      if (auto sink = self->state.cfg.sink.lock())
+        sink->close();
+      self->quit();
+    },
+  };
+}
+
+} // namespace parley

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include <caf/actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/events.hpp"
+#include "actors/metrics.hpp"
+
+namespace parley {
+
+/// Everything a stream actor needs to know at spawn time.
+struct sse_connection_config {
+  int64_t user_id = 0;
+  bool include_own = false;
+  int64_t resume_after = -1; ///< Last-Event-ID; -1: start live
+  std::chrono::milliseconds heartbeat{15000};
+  std::chrono::milliseconds gap_timeout{500}; ///< then read the gap
+  int64_t replay_page = 500;
+  caf::actor broker;
+  caf::actor db;
+  event_formatter format;
+  std::weak_ptr<stream_sink> sink;
+  std::shared_ptr<metrics> counters; ///< may be null (tests)
+};
+
+/// State of one event stream's actor.
+struct sse_connection_state {
+  static inline const char* name = "sse_connection";
+  sse_connection_config cfg;
+  int64_t last_seq = -1;            ///< newest seq written or skipped
+  bool fetching = false;            ///< an inbox read is under way
+  bool started = false;             ///< the first inbox read is done
+  bool gap_timer = false;           ///< a gap check is scheduled
+  bool wrote_since_tick = false;
+  std::map<int64_t, sse_event> held; ///< live events waiting for their turn
+};
+
+/// One actor per open stream. It subscribes to the broker, reads the inbox
+/// after the client's cursor (replay), holds live events that arrive
+/// meanwhile, and writes strictly increasing, gap-free seqs to its sink.
+/// Handlers: (event_atom, sse_event) live event; (tick_atom) heartbeat;
+/// (gap_atom) gap timeout; (closed_atom) the stream is gone;
+/// (shutdown_atom) close the stream cleanly.
+caf::behavior sse_connection(caf::stateful_actor<sse_connection_state>* self,
+                             sse_connection_config cfg);
+
+/// The bytes of an `event: reset` that also moves the client's cursor.
+std::string reset_event_bytes(int64_t last_seq);
+
+} // namespace parley

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace parley {
+
+/// Bytes shared by every stream that sends the same event: immutable and
+/// reference-counted, so one serialisation serves many streams.
+using shared_bytes = std::shared_ptr<const std::string>;
+
+/// The write side of one event stream, as an actor sees it. Implemented by
+/// net/sse_stream on its Asio strand; the actor holds only a weak_ptr.
+class stream_sink {
+public:
+  virtual ~stream_sink() = default;
+
+  /// Queues `bytes` for the client. Thread-safe: posts onto the stream's
+  /// strand. A stream whose queue passes its limit closes itself.
+  virtual void write(shared_bytes bytes) = 0;
+
+  /// Ends the stream cleanly (the browser will reconnect). Thread-safe.
+  virtual void close() = 0;
+};
+
+} // namespace parley

@@ -1,0 +1,126 @@
+#include "net/sse_stream.hpp"
+
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/events.hpp"
+
+namespace parley {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// A client that accepts no byte for this long is gone or hopeless.
+constexpr auto write_timeout = std::chrono::seconds(30);
+// Buffers gathered into one writev.
+constexpr size_t max_batch = 64;
+
+} // namespace
+
+sse_stream::sse_stream(beast::tcp_stream&& stream, size_t queue_limit,
+                       std::shared_ptr<metrics> counters,
+                       std::string request_id)
+  : stream_(std::move(stream)),
+    queue_limit_(queue_limit),
+    counters_(std::move(counters)),
+    request_id_(std::move(request_id)) {
+  metrics::add(counters_->open_streams);
+  metrics::add(counters_->streams_total);
+}
+
+sse_stream::~sse_stream() {
+  metrics::add(counters_->open_streams, -1);
+  spdlog::info("stream closed id={}", request_id_);
+  // The one place that tells the actor side the stream is gone.
+  if (actor_)
+    caf::anon_send(actor_, closed_atom::value);
+}
+
+void sse_stream::start(shared_bytes prelude, caf::actor actor) {
+  actor_ = std::move(actor);
+  enqueue(std::move(prelude));
+  do_watch();
+}
+
+void sse_stream::write(shared_bytes bytes) {
+  asio::post(stream_.get_executor(),
+             [self = shared_from_this(), bytes = std::move(bytes)]() mutable {
+               self->enqueue(std::move(bytes));
+             });
+}
+
+void sse_stream::close() {
+  asio::post(stream_.get_executor(),
+             [self = shared_from_this()] { self->do_close(); });
+}
+
+void sse_stream::enqueue(shared_bytes bytes) {
+  if (closed_)
+    return;
+  queued_bytes_ += bytes->size();
+  if (queued_bytes_ > queue_limit_) {
+    spdlog::info("event stream cut: client too slow ({} bytes queued)",
+                 queued_bytes_);
+    metrics::add(counters_->streams_cut_slow);
+    return do_close();
+  }
+  queue_.push_back(std::move(bytes));
+  if (in_flight_ == 0)
+    do_write();
+}
+
+void sse_stream::do_write() {
+  // Gather what is queued into one writev: fewer syscalls under load.
+  std::vector<asio::const_buffer> buffers;
+  in_flight_ = std::min(queue_.size(), max_batch);
+  buffers.reserve(in_flight_);
+  for (size_t i = 0; i < in_flight_; ++i)
+    buffers.emplace_back(asio::buffer(*queue_[i]));
+  stream_.expires_after(write_timeout);
+  asio::async_write(stream_, buffers,
+                    beast::bind_front_handler(&sse_stream::on_write,
+                                              shared_from_this()));
+}
+
+void sse_stream::on_write(beast::error_code ec, size_t) {
+  if (ec)
+    return do_close();
+  for (size_t i = 0; i < in_flight_; ++i) {
+    queued_bytes_ -= queue_.front()->size();
+    queue_.pop_front();
+  }
+  in_flight_ = 0;
+  if (!queue_.empty() && !closed_)
+    do_write();
+}
+
+void sse_stream::do_watch() {
+  // Clients send nothing on a stream; the read ends when they go away.
+  stream_.socket().async_read_some(
+    asio::buffer(watch_buffer_),
+    beast::bind_front_handler(&sse_stream::on_watch, shared_from_this()));
+}
+
+void sse_stream::on_watch(beast::error_code ec, size_t) {
+  if (ec)
+    return do_close();
+  do_watch();
+}
+
+void sse_stream::do_close() {
+  if (closed_)
+    return;
+  closed_ = true;
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  stream_.close();
+  if (actor_)
+    caf::anon_send(actor_, closed_atom::value);
+}
+
+} // namespace parley

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include <boost/beast/core.hpp>
+#include <caf/actor.hpp>
+
+#include "actors/metrics.hpp"
+#include "actors/stream_sink.hpp"
+
+namespace parley {
+
+namespace beast = boost::beast;
+
+/// The write side of one `text/event-stream` response. Owns the socket
+/// after the request, a bounded queue of shared event bytes and at most one
+/// write in flight; keeps one read pending, which detects the client going
+/// away. When the queue passes its limit the stream is cut (the client
+/// resumes with Last-Event-ID), so a slow reader costs at most the limit.
+class sse_stream : public stream_sink,
+                   public std::enable_shared_from_this<sse_stream> {
+public:
+  sse_stream(beast::tcp_stream&& stream, size_t queue_limit,
+             std::shared_ptr<metrics> counters, std::string request_id);
+  ~sse_stream() override;
+
+  /// Starts with `prelude` (status line, headers, `retry:`), flushed at
+  /// once. `actor` hears (closed_atom) when the stream ends. Call on the
+  /// stream's strand, once.
+  void start(shared_bytes prelude, caf::actor actor);
+
+  /// Thread-safe: posts onto the strand.
+  void write(shared_bytes bytes) override;
+
+  /// Thread-safe: posts onto the strand.
+  void close() override;
+
+private:
+  void enqueue(shared_bytes bytes);
+  void do_write();
+  void on_write(beast::error_code ec, size_t bytes);
+  void do_watch();
+  void on_watch(beast::error_code ec, size_t bytes);
+  void do_close();
+
+  beast::tcp_stream stream_;
+  size_t queue_limit_;
+  std::shared_ptr<metrics> counters_;
+  std::string request_id_; // for the close log line
+  caf::actor actor_;
+  std::deque<shared_bytes> queue_;
+  size_t queued_bytes_ = 0;
+  size_t in_flight_ = 0; ///< queue entries being written now
+  bool closed_ = false;
+  char watch_buffer_[512];
+};
+
+} // namespace parley
