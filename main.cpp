@@ -46,10 +46,12 @@ int run(caf::actor_system& sys, const parley::settings& cfg) {
                                             parley::format_event});
   auto db = parley::spawn_db_pool(sys, cfg.db_url, cfg.db_pool_size, broker);
   parley::server http{sys, cfg, db, broker, counters};
+  // run() stops the actors too, in the order shutdown needs (server.cpp).
   bool ok = http.run();
-  // The io threads are gone, so no session can ask anything any more.
-  caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(broker, caf::exit_reason::user_shutdown);
+  if (!ok) {
+    caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(broker, caf::exit_reason::user_shutdown);
+  }
   return ok ? 0 : 1;
 }
 

@@ -13,6 +13,7 @@ enum class ec : uint8_t {
   forbidden,      ///< e.g. a conversation with yourself
   db_unavailable, ///< no database connection right now
   db_error,       ///< the database refused a statement (bug or constraint)
+  unknown_caller, ///< the token's user does not exist (any more)
 };
 
 /// The error category of `ec` values inside a `caf::error`.

@@ -94,8 +94,7 @@ void api::handle(const http_request& req, responder done) {
       break;
   }
   if (!authenticate(r))
-    return done(error_response(http::status::unauthorized,
-                               "Missing, invalid or expired token"));
+    return done(unauthorized());
   switch (r.match.target) {
     case route::auth_user:
       return auth_user(r, std::move(done), false);
@@ -181,8 +180,7 @@ void api::auth_user(api_request& r, responder done, bool refresh) {
     },
     [done](caf::error& err) {
       if (is(err, ec::not_found))
-        return done(error_response(http::status::unauthorized,
-                                   "Missing, invalid or expired token"));
+        return done(unauthorized());
       done(error_response(err, "User not found"));
     },
     user_get_atom::value, r.user_id);
@@ -196,11 +194,12 @@ void api::usernames(api_request& r, responder done) {
   const auto& search = it->second;
   if (search.size() > 39 || !is_valid_username(std::string{"a"} + search))
     return done(json_response(http::status::ok, nlohmann::json::array()));
-  ask_db<std::vector<std::string>>(
-    sys_, db_, std::move(done), "Not found",
-    [](std::vector<std::string>& names) {
-      return json_response(http::status::ok, names);
+  ask<std::vector<std::string>>(
+    sys_, db_,
+    [done](std::vector<std::string>& names) {
+      done(json_response(http::status::ok, names));
     },
+    [done](caf::error& err) { done(error_response(err, "Not found")); },
     search_atom::value, r.user_id, search);
 }
 
@@ -216,7 +215,7 @@ void api::create_conversation(api_request& r, responder done) {
   if (username.empty())
     return done(validation_error("username", "Username required"));
   if (!is_valid_username(username))
-    return done(error_response(http::status::not_found, "User not found"));
+    return done(validation_error("username", "Invalid username"));
   auto caller = r.user_id;
   ask<conversation_reply>(
     sys_, db_,
@@ -368,8 +367,7 @@ api::check_stream(const http_request& req) {
   if (qpos != std::string_view::npos)
     r.query = parse_query(target.substr(qpos + 1));
   if (!authenticate(r))
-    return error_response(http::status::unauthorized,
-                          "Missing, invalid or expired token");
+    return unauthorized();
   if (to_sv(req[http::field::accept]).find("text/event-stream")
       == std::string_view::npos)
     return error_response(http::status::not_acceptable,
@@ -378,6 +376,13 @@ api::check_stream(const http_request& req) {
   return stream_params{r.user_id,
                        own != r.query.end() && own->second == "true",
                        stream_cursor(req, r.query)};
+}
+
+void api::check_user(int64_t id, std::function<void(bool)> done) {
+  ask<user>(
+    sys_, db_, [done](user&) { done(true); },
+    [done](caf::error& err) { done(!is(err, ec::not_found)); },
+    user_get_atom::value, id);
 }
 
 caf::actor api::spawn_stream_actor(const stream_params& params,

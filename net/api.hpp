@@ -68,6 +68,12 @@ public:
   std::variant<http_response, stream_params>
   check_stream(const http_request& req);
 
+  /// Calls `done(false)` if user `id` surely does not exist, else
+  /// `done(true)` (also when the database cannot tell: the stream then
+  /// opens, fails its inbox read and closes, and the browser retries —
+  /// while a 401 or 5xx would end EventSource for good). On a CAF thread.
+  void check_user(int64_t id, std::function<void(bool)> done);
+
   /// Spawns the actor that feeds `sink` (SPEC §5).
   caf::actor spawn_stream_actor(const stream_params& params,
                                 std::weak_ptr<stream_sink> sink);

@@ -101,7 +101,21 @@ void http_session::start_stream(const http_request& req) {
     keep_alive_ = false;
     return on_response(std::move(*res));
   }
-  auto& params = std::get<stream_params>(checked);
+  // The token is valid; its user must also exist, or the answer is 401,
+  // before any byte of the stream. The check is a database round trip.
+  auto params = std::get<stream_params>(checked);
+  auto self = shared_from_this();
+  api_->check_user(params.user_id, [self, params](bool exists) {
+    asio::post(self->stream_.get_executor(), [self, params, exists] {
+      if (exists)
+        return self->open_stream(params);
+      self->keep_alive_ = false;
+      self->on_response(unauthorized());
+    });
+  });
+}
+
+void http_session::open_stream(const stream_params& params) {
   spdlog::info("GET {} 200 stream open user={} cursor={} id={}", log_target_,
                params.user_id, params.resume_after, request_id_);
   // The socket moves to the stream; this session ends when we return.

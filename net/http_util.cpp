@@ -22,6 +22,11 @@ http_response error_response(http::status status, std::string_view text) {
   return json_response(status, {{"message", text}});
 }
 
+http_response unauthorized() {
+  return error_response(http::status::unauthorized,
+                        "Missing, invalid or expired token");
+}
+
 http_response validation_error(std::string_view field, std::string_view text) {
   return json_response(http::status::unprocessable_entity,
                        {{"message", "Validation failed"},
@@ -32,6 +37,8 @@ http_response error_response(const caf::error& err,
                              std::string_view not_found_text) {
   if (is(err, ec::not_found))
     return error_response(http::status::not_found, not_found_text);
+  if (is(err, ec::unknown_caller))
+    return unauthorized();
   if (is(err, ec::forbidden))
     return error_response(http::status::forbidden, "Forbidden");
   if (is(err, ec::db_unavailable) || err == caf::sec::request_timeout) {

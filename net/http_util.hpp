@@ -27,6 +27,9 @@ http_response json_response(http::status status, const nlohmann::json& body);
 /// `{"message": text}` with `status` (SPEC §2).
 http_response error_response(http::status status, std::string_view text);
 
+/// 401 for a missing, invalid or expired token, or one whose user is gone.
+http_response unauthorized();
+
 /// 422 `{"message":"Validation failed","errors":{field: text}}`.
 http_response validation_error(std::string_view field, std::string_view text);
 

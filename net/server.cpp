@@ -1,12 +1,15 @@
 #include "net/server.hpp"
 
+#include <future>
 #include <thread>
 #include <vector>
 
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
 #include "actors/events.hpp"
@@ -20,23 +23,24 @@ namespace {
 constexpr auto drain_limit = std::chrono::seconds(10);
 
 // Polls until no request is in flight and every stream has closed, or the
-// limit passes, then stops `ioc`.
-void drain(asio::io_context& ioc, std::shared_ptr<asio::steady_timer> timer,
+// limit passes; then fulfils `drained`.
+void drain(std::shared_ptr<asio::steady_timer> timer,
            std::shared_ptr<server_state> state,
            std::shared_ptr<metrics> counters,
+           std::shared_ptr<std::promise<void>> drained,
            std::chrono::steady_clock::time_point deadline) {
   bool idle = state->in_flight == 0 && counters->open_streams == 0;
   if (idle || std::chrono::steady_clock::now() >= deadline) {
-    if (state->in_flight != 0)
-      spdlog::warn("stopping with {} requests in flight",
-                   state->in_flight.load());
-    ioc.stop();
+    if (!idle)
+      spdlog::warn("stopping with {} requests and {} streams open",
+                   state->in_flight.load(), counters->open_streams.load());
+    drained->set_value();
     return;
   }
   timer->expires_after(std::chrono::milliseconds(20));
   timer->async_wait(
-    [&ioc, timer, state, counters, deadline](beast::error_code) {
-      drain(ioc, timer, state, counters, deadline);
+    [timer, state, counters, drained, deadline](beast::error_code) {
+      drain(timer, state, counters, drained, deadline);
     });
 }
 
@@ -77,6 +81,7 @@ bool server::run() {
   lst->run();
   asio::signal_set signals{ioc, SIGINT, SIGTERM};
   auto timer = std::make_shared<asio::steady_timer>(ioc);
+  auto drained = std::make_shared<std::promise<void>>();
   signals.async_wait([&](beast::error_code ec, int sig) {
     if (ec)
       return;
@@ -85,13 +90,22 @@ bool server::run() {
     lst->stop();
     // Streams close cleanly, so browsers reconnect (with Last-Event-ID).
     caf::anon_send(broker_, shutdown_atom::value);
-    drain(ioc, timer, state, counters_,
+    drain(timer, state, counters_, drained,
           std::chrono::steady_clock::now() + drain_limit);
   });
+  auto work = asio::make_work_guard(ioc);
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i)
+  for (int i = 0; i < threads; ++i)
     pool.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
+  drained->get_future().wait();
+  // Actors may still post replies to sessions: stop them while the io
+  // threads run, and only then stop Asio. Sessions left in the io_context
+  // die with it, while the actor system still exists.
+  caf::anon_send_exit(db_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(broker_, caf::exit_reason::user_shutdown);
+  sys_.await_all_actors_done();
+  work.reset();
+  ioc.stop();
   for (auto& t : pool)
     t.join();
   spdlog::info("stopped");

@@ -17,8 +17,9 @@ public:
   server(caf::actor_system& sys, settings cfg, caf::actor db,
          caf::actor broker, std::shared_ptr<metrics> counters);
 
-  /// Serves until SIGINT/SIGTERM, then drains in-flight requests (bounded)
-  /// and returns. Returns false if it could not listen.
+  /// Serves until SIGINT/SIGTERM, then drains in-flight requests and
+  /// streams (bounded), stops the database and broker actors, waits for
+  /// every actor, and returns. Returns false if it could not listen.
   bool run();
 
 private:

@@ -96,8 +96,7 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
       -> caf::result<std::vector<std::string>> {
       using names = std::vector<std::string>;
       return reply(transact<names>(st, "search", [&](pqxx::work& tx) {
-        return caf::expected<names>{
-          queries::search_usernames(tx, caller, prefix)};
+        return queries::search_usernames(tx, caller, prefix);
       }));
     },
     [&st](conv_new_atom, int64_t caller, const std::string& name)
@@ -111,8 +110,7 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
           int64_t before) -> caf::result<conversation_list> {
       return reply(
         transact<conversation_list>(st, "conv_list", [&](pqxx::work& tx) {
-          return caf::expected<conversation_list>{
-            queries::list_conversations(tx, caller, before)};
+          return queries::list_conversations(tx, caller, before);
         }));
     },
     [&st](conv_get_atom, int64_t caller,

@@ -50,6 +50,14 @@ conversation to_conversation(const pqxx::row& row) {
   return c;
 }
 
+// Why a participant lookup failed: no such conversation for this caller
+// (404), or no such caller at all (401: the token names a deleted user).
+caf::error not_found_for(pqxx::work& tx, int64_t caller) {
+  if (tx.exec_prepared("user_by_id", caller).empty())
+    return make_error(ec::unknown_caller);
+  return make_error(ec::not_found);
+}
+
 } // namespace
 
 void prepare(pqxx::connection& conn) {
@@ -161,8 +169,10 @@ caf::expected<user> find_user(pqxx::work& tx, int64_t id) {
   return to_user(rows[0], 0);
 }
 
-std::vector<std::string> search_usernames(pqxx::work& tx, int64_t caller,
-                                          const std::string& prefix) {
+caf::expected<std::vector<std::string>>
+search_usernames(pqxx::work& tx, int64_t caller, const std::string& prefix) {
+  if (tx.exec_prepared("user_by_id", caller).empty())
+    return make_error(ec::unknown_caller);
   std::vector<std::string> names;
   for (const auto& row :
        tx.exec_prepared("user_search", escape_like(prefix), caller))
@@ -173,6 +183,8 @@ std::vector<std::string> search_usernames(pqxx::work& tx, int64_t caller,
 caf::expected<conversation_reply>
 create_conversation(pqxx::work& tx, int64_t caller,
                     const std::string& username) {
+  if (tx.exec_prepared("user_by_id", caller).empty())
+    return make_error(ec::unknown_caller);
   auto others = tx.exec_prepared("user_by_name", username);
   if (others.empty())
     return make_error(ec::not_found);
@@ -200,11 +212,14 @@ create_conversation(pqxx::work& tx, int64_t caller,
   return reply;
 }
 
-conversation_list list_conversations(pqxx::work& tx, int64_t caller,
-                                     int64_t before) {
+caf::expected<conversation_list>
+list_conversations(pqxx::work& tx, int64_t caller, int64_t before) {
   conversation_list list;
   for (const auto& row : tx.exec_prepared("conv_list", caller, before))
     list.push_back(to_conversation(row));
+  // An empty list may mean the caller does not exist: tell that apart.
+  if (list.empty() && tx.exec_prepared("user_by_id", caller).empty())
+    return make_error(ec::unknown_caller);
   return list;
 }
 
@@ -212,7 +227,7 @@ caf::expected<conversation> get_conversation(pqxx::work& tx, int64_t caller,
                                              int64_t id) {
   auto rows = tx.exec_prepared("conv_get", caller, id);
   if (rows.empty())
-    return make_error(ec::not_found);
+    return not_found_for(tx, caller);
   return to_conversation(rows[0]);
 }
 
@@ -220,7 +235,7 @@ caf::expected<user> other_participant(pqxx::work& tx, int64_t caller,
                                       int64_t conversation_id) {
   auto rows = tx.exec_prepared("conv_other", caller, conversation_id);
   if (rows.empty())
-    return make_error(ec::not_found);
+    return not_found_for(tx, caller);
   return to_user(rows[0], 0);
 }
 
@@ -232,7 +247,7 @@ caf::expected<created_message> create_message(pqxx::work& tx, int64_t caller,
   for (const auto& row : locked)
     member = member || row[0].as<int64_t>() == caller;
   if (!member)
-    return make_error(ec::not_found);
+    return not_found_for(tx, caller);
   auto inserted = tx.exec_prepared("msg_insert", content, caller,
                                    conversation_id);
   created_message created;
@@ -266,7 +281,7 @@ caf::expected<message_list> list_messages(pqxx::work& tx, int64_t caller,
 caf::expected<void> mark_read(pqxx::work& tx, int64_t caller,
                               int64_t conversation_id) {
   if (tx.exec_prepared("mark_read", caller, conversation_id).empty())
-    return make_error(ec::not_found);
+    return not_found_for(tx, caller);
   return caf::unit;
 }
 

@@ -25,14 +25,15 @@ constexpr int page_size = 25;
 caf::expected<user> find_or_create_user(pqxx::work& tx,
                                         const std::string& username);
 caf::expected<user> find_user(pqxx::work& tx, int64_t id);
-std::vector<std::string> search_usernames(pqxx::work& tx, int64_t caller,
-                                          const std::string& prefix);
+/// Fails with not_found when the caller itself does not exist.
+caf::expected<std::vector<std::string>>
+search_usernames(pqxx::work& tx, int64_t caller, const std::string& prefix);
 
 caf::expected<conversation_reply>
 create_conversation(pqxx::work& tx, int64_t caller,
                     const std::string& username);
-conversation_list list_conversations(pqxx::work& tx, int64_t caller,
-                                     int64_t before);
+caf::expected<conversation_list>
+list_conversations(pqxx::work& tx, int64_t caller, int64_t before);
 caf::expected<conversation> get_conversation(pqxx::work& tx, int64_t caller,
                                              int64_t id);
 caf::expected<user> other_participant(pqxx::work& tx, int64_t caller,

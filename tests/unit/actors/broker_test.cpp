@@ -1,0 +1,121 @@
+#include "actors/broker.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "actors/atoms.hpp"
+#include "actor_fixture.hpp"
+
+using namespace parley;
+using namespace parley::test;
+
+namespace {
+
+// An actor that records the seqs of the events it is sent.
+caf::behavior recorder(caf::event_based_actor*,
+                       std::shared_ptr<std::vector<int64_t>> seen) {
+  return {
+    [seen](event_atom, const sse_event& ev) { seen->push_back(ev.seq); },
+    [](shutdown_atom) {},
+  };
+}
+
+created_message created(int64_t id, int64_t sender,
+                        std::vector<recipient> to) {
+  return created_message{msg(id, sender), std::move(to)};
+}
+
+broker_state& state_of(const caf::actor& broker) {
+  auto* ptr = caf::actor_cast<caf::abstract_actor*>(broker);
+  return dynamic_cast<caf::stateful_actor<broker_state>&>(*ptr).state;
+}
+
+} // namespace
+
+TEST_CASE("the broker routes each event to its recipients only",
+          "[actors][broker]") {
+  actor_fixture fx;
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format});
+  auto alice = std::make_shared<std::vector<int64_t>>();
+  auto bob_tab1 = std::make_shared<std::vector<int64_t>>();
+  auto bob_tab2 = std::make_shared<std::vector<int64_t>>();
+  auto carol = std::make_shared<std::vector<int64_t>>();
+  caf::anon_send(broker, subscribe_atom::value, int64_t{1},
+                 fx.spawn(recorder, alice));
+  caf::anon_send(broker, subscribe_atom::value, int64_t{2},
+                 fx.spawn(recorder, bob_tab1));
+  caf::anon_send(broker, subscribe_atom::value, int64_t{2},
+                 fx.spawn(recorder, bob_tab2));
+  caf::anon_send(broker, subscribe_atom::value, int64_t{3},
+                 fx.spawn(recorder, carol));
+  fx.run();
+  // Alice (1) writes to Bob (2): inbox seqs 7 for Alice, 4 for Bob.
+  caf::anon_send(broker, deliver_atom::value,
+                 created(100, 1, {{1, 7}, {2, 4}}));
+  fx.run();
+  CHECK(*alice == std::vector<int64_t>{7});
+  CHECK(*bob_tab1 == std::vector<int64_t>{4});
+  CHECK(*bob_tab2 == std::vector<int64_t>{4});
+  CHECK(carol->empty());
+}
+
+TEST_CASE("one serialisation per user, shared by all its streams",
+          "[actors][broker]") {
+  actor_fixture fx;
+  auto calls = std::make_shared<int>(0);
+  event_formatter counting = [calls](const message& m, int64_t r, int64_t s) {
+    ++*calls;
+    return test_format(m, r, s);
+  };
+  auto broker = fx.spawn(parley::broker, counting);
+  for (int tab = 0; tab < 3; ++tab)
+    caf::anon_send(broker, subscribe_atom::value, int64_t{2},
+                   fx.spawn(recorder,
+                            std::make_shared<std::vector<int64_t>>()));
+  fx.run();
+  caf::anon_send(broker, deliver_atom::value,
+                 created(100, 1, {{1, 1}, {2, 1}}));
+  fx.run();
+  CHECK(*calls == 1); // user 1 has no stream: no work for it at all
+}
+
+TEST_CASE("a stream actor that dies is forgotten without unsubscribing",
+          "[actors][broker]") {
+  actor_fixture fx;
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format});
+  auto seen = std::make_shared<std::vector<int64_t>>();
+  auto doomed = fx.spawn(recorder, seen);
+  auto survivor = fx.spawn(recorder, seen);
+  caf::anon_send(broker, subscribe_atom::value, int64_t{5}, doomed);
+  caf::anon_send(broker, subscribe_atom::value, int64_t{6}, survivor);
+  fx.run();
+  REQUIRE(state_of(broker).subscribers.size() == 2);
+  caf::anon_send_exit(doomed, caf::exit_reason::kill);
+  fx.run();
+  // The down message removed user 5 entirely: no stream, no memory.
+  CHECK(state_of(broker).subscribers.count(5) == 0);
+  CHECK(state_of(broker).subscribers.count(6) == 1);
+  caf::anon_send(broker, deliver_atom::value,
+                 created(100, 6, {{5, 1}, {6, 1}}));
+  fx.run();
+  CHECK(*seen == std::vector<int64_t>{1});
+}
+
+TEST_CASE("shutdown reaches every stream, also late subscribers",
+          "[actors][broker]") {
+  actor_fixture fx;
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format});
+  auto told = std::make_shared<int>(0);
+  auto listener = [told](caf::event_based_actor*) -> caf::behavior {
+    return {[told](shutdown_atom) { ++*told; }};
+  };
+  caf::anon_send(broker, subscribe_atom::value, int64_t{1},
+                 fx.spawn(listener));
+  fx.run();
+  caf::anon_send(broker, shutdown_atom::value);
+  fx.run();
+  CHECK(*told == 1);
+  caf::anon_send(broker, subscribe_atom::value, int64_t{2},
+                 fx.spawn(listener));
+  fx.run();
+  CHECK(*told == 2);
+}

@@ -1,0 +1,242 @@
+#include "actors/sse_connection.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "actor_fixture.hpp"
+
+using namespace parley;
+using namespace parley::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int64_t me = 2;
+constexpr int64_t peer = 1;
+
+using inbox_map = std::map<int64_t, message>;
+
+// One stream actor for user `me`, fed by a fake broker that drops
+// subscriptions (the tests send events straight to the stream actor).
+struct stream_fixture : actor_fixture {
+  std::shared_ptr<inbox_map> inbox = std::make_shared<inbox_map>();
+  std::shared_ptr<recording_sink> sink = std::make_shared<recording_sink>();
+  caf::actor db;
+  caf::actor stream;
+  int64_t subscribed_user = 0;
+
+  caf::actor start(int64_t resume_after, bool include_own = false,
+                   bool hold_db = false) {
+    db = spawn(fake_inbox, inbox, hold_db);
+    auto* user = &subscribed_user;
+    auto fake_broker = spawn([user](caf::event_based_actor*) -> caf::behavior {
+      return {[user](subscribe_atom, int64_t u, const caf::actor&) {
+        *user = u;
+      }};
+    });
+    sse_connection_config c;
+    c.user_id = me;
+    c.include_own = include_own;
+    c.resume_after = resume_after;
+    c.heartbeat = 15s;
+    c.gap_timeout = 500ms;
+    c.replay_page = 3; // small, so replays take several pages
+    c.broker = fake_broker;
+    c.db = db;
+    c.format = test_format;
+    c.sink = sink;
+    stream = spawn(sse_connection, c);
+    return stream;
+  }
+
+  // A live event as the broker would send it.
+  void live(int64_t seq, int64_t sender = peer) {
+    auto m = msg(100 + seq, sender);
+    caf::anon_send(stream, event_atom::value,
+                   sse_event{seq, sender == me,
+                             std::make_shared<const std::string>(
+                               test_format(m, me, seq))});
+  }
+
+  // Puts seq into the inbox (committed), as the database would.
+  void commit(int64_t seq, int64_t sender = peer) {
+    (*inbox)[seq] = msg(100 + seq, sender);
+  }
+
+  std::vector<int64_t> ids() const {
+    return sink->data_ids();
+  }
+};
+
+std::vector<int64_t> range(int64_t from, int64_t to) {
+  std::vector<int64_t> out;
+  for (auto i = from; i <= to; ++i)
+    out.push_back(i);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a fresh stream subscribes, sends its cursor, then goes live",
+          "[actors][sse]") {
+  stream_fixture fx;
+  fx.commit(1);
+  fx.commit(2);
+  fx.start(-1);
+  fx.run();
+  CHECK(fx.subscribed_user == me);
+  REQUIRE(fx.sink->writes.size() == 1);
+  CHECK(fx.sink->writes[0] == "id: 2\n\n"); // lastEventId, no event
+  fx.commit(3);
+  fx.live(3);
+  fx.run();
+  CHECK(fx.ids() == std::vector<int64_t>{3});
+}
+
+TEST_CASE("seqs that arrive out of order are written in order",
+          "[actors][sse]") {
+  stream_fixture fx;
+  fx.start(-1);
+  fx.run();
+  for (int64_t s : {1, 2, 3})
+    fx.commit(s);
+  fx.live(3);
+  fx.live(2);
+  fx.run();
+  CHECK(fx.ids().empty()); // 1 is missing: hold 2 and 3
+  fx.live(1);
+  fx.run();
+  CHECK(fx.ids() == range(1, 3));
+  fx.live(2); // a duplicate is dropped
+  fx.run();
+  CHECK(fx.ids() == range(1, 3));
+}
+
+TEST_CASE("a gap that does not fill is read from the inbox",
+          "[actors][sse]") {
+  stream_fixture fx;
+  fx.start(-1);
+  fx.run();
+  for (int64_t s : {1, 2, 3})
+    fx.commit(s);
+  fx.live(1);
+  fx.live(3); // 2's live event is lost on the way
+  fx.run();
+  CHECK(fx.ids() == std::vector<int64_t>{1});
+  fx.advance(500ms); // the gap timer fires and reads after seq 1
+  CHECK(fx.ids() == range(1, 3));
+}
+
+TEST_CASE("resume replays the inbox after the cursor, in pages",
+          "[actors][sse]") {
+  stream_fixture fx;
+  for (int64_t s = 1; s <= 8; ++s)
+    fx.commit(s);
+  fx.start(2); // Last-Event-ID: 2
+  fx.run();
+  CHECK(fx.ids() == range(3, 8)); // pages of 3: 3-5, 6-8, then empty
+}
+
+TEST_CASE("live events during a replay merge with no gap and no duplicate",
+          "[actors][sse]") {
+  stream_fixture fx;
+  for (int64_t s = 1; s <= 5; ++s)
+    fx.commit(s);
+  fx.start(1, false, true); // the inbox read is held back
+  fx.run();
+  // Meanwhile 5 (also in the inbox), 6 and 7 commit and arrive live.
+  fx.commit(6);
+  fx.commit(7);
+  fx.live(5);
+  fx.live(7);
+  fx.live(6);
+  fx.run();
+  CHECK(fx.ids().empty());
+  caf::anon_send(fx.db, release_atom::value);
+  fx.run();
+  CHECK(fx.ids() == range(2, 7));
+  fx.commit(8);
+  fx.live(8);
+  fx.run();
+  CHECK(fx.ids() == range(2, 8));
+}
+
+TEST_CASE("own messages are skipped without include_own, but keep order",
+          "[actors][sse]") {
+  stream_fixture fx;
+  fx.start(-1);
+  fx.run();
+  fx.commit(1);
+  fx.commit(2, me);
+  fx.commit(3);
+  fx.live(1);
+  fx.live(2, me);
+  fx.live(3);
+  fx.run();
+  CHECK(fx.ids() == std::vector<int64_t>{1, 3}); // 2 is the only hole
+}
+
+TEST_CASE("include_own carries the user's own messages", "[actors][sse]") {
+  stream_fixture fx;
+  fx.commit(1, me);
+  fx.start(0, true); // replay everything
+  fx.run();
+  fx.commit(2, me);
+  fx.live(2, me);
+  fx.run();
+  CHECK(fx.ids() == std::vector<int64_t>{1, 2});
+}
+
+TEST_CASE("an unknown cursor gets event: reset, then live", "[actors][sse]") {
+  stream_fixture fx;
+  fx.commit(1);
+  fx.start(99);
+  fx.run();
+  REQUIRE(fx.sink->writes.size() == 1);
+  CHECK(fx.sink->writes[0] == reset_event_bytes(1));
+  fx.commit(2);
+  fx.live(2);
+  fx.run();
+  CHECK(fx.ids() == std::vector<int64_t>{2});
+}
+
+TEST_CASE("a cursor older than the retained inbox gets event: reset",
+          "[actors][sse]") {
+  stream_fixture fx;
+  fx.commit(10); // seqs 1..9 were pruned
+  fx.start(3);
+  fx.run();
+  REQUIRE_FALSE(fx.sink->writes.empty());
+  CHECK(fx.sink->writes[0].rfind("event: reset\n", 0) == 0);
+}
+
+TEST_CASE("heartbeats come only after silence", "[actors][sse]") {
+  stream_fixture fx;
+  fx.start(-1);
+  fx.run();
+  auto count = [&] {
+    return std::count(fx.sink->writes.begin(), fx.sink->writes.end(),
+                      std::string{":\n\n"});
+  };
+  fx.advance(15s); // the cursor line was written in this interval
+  CHECK(count() == 0);
+  fx.advance(15s);
+  CHECK(count() == 1);
+  fx.commit(1);
+  fx.live(1);
+  fx.run();
+  fx.advance(15s);
+  CHECK(count() == 1);
+}
+
+TEST_CASE("the actor quits when its stream is gone", "[actors][sse]") {
+  stream_fixture fx;
+  auto stream = fx.start(-1);
+  fx.run();
+  auto exited = std::make_shared<bool>(false);
+  stream->attach_functor([exited] { *exited = true; });
+  fx.sink.reset(); // the last owner of the sink lets go
+  fx.commit(1);
+  fx.live(1);
+  fx.run();
+  CHECK(*exited);
+}
