@@ -38,6 +38,11 @@ public:
   /// Thread-safe: posts onto the strand.
   void close() override;
 
+  /// The stream's strand, so tests can call start() on it.
+  beast::tcp_stream::executor_type get_executor_for_test() {
+    return stream_.get_executor();
+  }
+
 private:
   void enqueue(shared_bytes bytes);
   void do_write();

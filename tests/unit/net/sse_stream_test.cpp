@@ -1,0 +1,106 @@
+#include "net/sse_stream.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <catch2/catch.hpp>
+
+using namespace parley;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// A loopback connection: the server end wrapped in an sse_stream, the
+// client end a plain socket. Small kernel buffers, so a client that does
+// not read backs the stream's own queue up quickly.
+struct pipe_pair {
+  tcp::socket client;
+  std::shared_ptr<sse_stream> stream;
+};
+
+pipe_pair make_pair(asio::io_context& ioc, tcp::acceptor& acceptor,
+                    size_t limit, std::shared_ptr<metrics> counters) {
+  tcp::socket client{ioc};
+  client.open(tcp::v4());
+  client.set_option(asio::socket_base::receive_buffer_size(8192));
+  client.connect(acceptor.local_endpoint());
+  tcp::socket server_side{asio::make_strand(ioc)};
+  acceptor.accept(server_side);
+  server_side.set_option(asio::socket_base::send_buffer_size(8192));
+  auto stream = std::make_shared<sse_stream>(
+    beast::tcp_stream{std::move(server_side)}, limit, counters, "test");
+  return {std::move(client), stream};
+}
+
+} // namespace
+
+TEST_CASE("a stream whose client stops reading is cut; others are not",
+          "[net][sse]") {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
+  auto counters = std::make_shared<metrics>();
+  constexpr size_t limit = 64 * 1024;
+  auto slow = make_pair(ioc, acceptor, limit, counters);
+  auto fast = make_pair(ioc, acceptor, limit, counters);
+  CHECK(counters->open_streams == 2);
+  asio::post(slow.stream->get_executor_for_test(), [&] {
+    slow.stream->start(std::make_shared<const std::string>("hello\n"), {});
+  });
+  asio::post(fast.stream->get_executor_for_test(), [&] {
+    fast.stream->start(std::make_shared<const std::string>("hello\n"), {});
+  });
+  auto guard = asio::make_work_guard(ioc);
+  std::thread io{[&] { ioc.run(); }};
+
+  // The fast client reads everything on its own thread, bounded in time.
+  constexpr size_t chunks = 2000;
+  auto chunk = std::make_shared<const std::string>(1024, 'x');
+  const size_t expected = 6 + chunks * chunk->size();
+  std::atomic<size_t> fast_got{0};
+  std::thread reader{[&] {
+    std::vector<char> buf(65536);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    boost::system::error_code ec;
+    while (fast_got < expected && std::chrono::steady_clock::now() < deadline) {
+      auto n = fast.client.read_some(asio::buffer(buf), ec);
+      if (ec)
+        break;
+      fast_got += n;
+    }
+  }};
+  // Written from this thread: write() is the thread-safe entry point. The
+  // pace is what a reading client keeps up with: after every 16 KiB, wait
+  // (bounded) until the fast client has read all but 16 KiB of it.
+  auto pace_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (size_t i = 0; i < chunks; ++i) {
+    slow.stream->write(chunk);
+    fast.stream->write(chunk);
+    size_t sent = 6 + (i + 1) * chunk->size();
+    while ((i + 1) % 16 == 0 && fast_got + 16 * 1024 < sent
+           && std::chrono::steady_clock::now() < pace_deadline)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  reader.join();
+  CHECK(fast_got == expected);
+  CHECK(counters->streams_cut_slow == 1);
+
+  // The slow client finds its connection closed once it reads at last.
+  std::vector<char> buf(65536);
+  boost::system::error_code ec;
+  size_t slow_got = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!ec && std::chrono::steady_clock::now() < deadline)
+    slow_got += slow.client.read_some(asio::buffer(buf), ec);
+  CHECK(ec == asio::error::eof);
+  CHECK(slow_got < expected);
+
+  slow.stream.reset();
+  fast.stream.reset();
+  fast.client.close();
+  guard.reset();
+  ioc.stop();
+  io.join();
+}
