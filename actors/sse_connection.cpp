@@ -17,7 +17,7 @@ void write(self_ptr self, shared_bytes bytes) {
     return;
   }
   sink->write(std::move(bytes));
-  self->state.wrote_since_tick = true;
+  self->state.last_write = self->clock().now();
 }
 
 // Writes (or, for an own message without include_own, skips) the next seq.
@@ -25,7 +25,7 @@ void emit(self_ptr self, const sse_event& ev) {
   auto& st = self->state;
   st.last_seq = ev.seq;
   if (ev.own && !st.cfg.include_own)
-    return;
+    return; // a hole the client never sees
   write(self, ev.bytes);
   if (st.cfg.counters)
     metrics::add(st.cfg.counters->events_delivered);
@@ -81,9 +81,12 @@ void on_page(self_ptr self, const inbox_page& page) {
   for (const auto& ev : page.events) {
     if (ev.seq <= st.last_seq)
       continue;
-    auto bytes = std::make_shared<const std::string>(
-      st.cfg.format(ev.msg, st.cfg.user_id, ev.seq));
-    emit(self, sse_event{ev.seq, ev.msg.user_id == st.cfg.user_id, bytes});
+    bool own = ev.msg.user_id == st.cfg.user_id;
+    shared_bytes bytes;
+    if (!own || st.cfg.include_own)
+      bytes = std::make_shared<const std::string>(
+        st.cfg.format(ev.msg, st.cfg.user_id, ev.seq));
+    emit(self, sse_event{ev.seq, own, std::move(bytes)});
   }
   if (static_cast<int64_t>(page.events.size()) >= st.cfg.replay_page)
     return fetch(self, st.last_seq);
@@ -122,6 +125,7 @@ caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
   // read reaches us live, everything before it is in the read.
   self->send(st.cfg.broker, subscribe_atom::value, st.cfg.user_id,
              caf::actor_cast<caf::actor>(self));
+  st.last_write = self->clock().now();
   fetch(self, st.cfg.resume_after);
   self->delayed_send(self, st.cfg.heartbeat, tick_atom::value);
   return {
@@ -144,11 +148,14 @@ caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
         flush(self);
     },
     [self](tick_atom) {
+      // Heartbeat after `heartbeat` of silence; the next check is due one
+      // interval after the latest write.
       auto& st = self->state;
-      if (!st.wrote_since_tick)
+      if (self->clock().now() - st.last_write >= st.cfg.heartbeat)
         write(self, heartbeat_bytes);
-      st.wrote_since_tick = false;
-      self->delayed_send(self, st.cfg.heartbeat, tick_atom::value);
+      auto due = st.last_write + st.cfg.heartbeat - self->clock().now();
+      self->delayed_send(self, std::chrono::duration_cast<caf::timespan>(due),
+                         tick_atom::value);
     },
     [self](closed_atom) { self->quit(); },
     [self](shutdown_atom) {

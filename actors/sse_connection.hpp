@@ -6,6 +6,7 @@
 #include <memory>
 
 #include <caf/actor.hpp>
+#include <caf/actor_clock.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "actors/events.hpp"
@@ -36,7 +37,7 @@ struct sse_connection_state {
   bool fetching = false;            ///< an inbox read is under way
   bool started = false;             ///< the first inbox read is done
   bool gap_timer = false;           ///< a gap check is scheduled
-  bool wrote_since_tick = false;
+  caf::actor_clock::time_point last_write; ///< for heartbeats
   std::map<int64_t, sse_event> held; ///< live events waiting for their turn
 };
 

@@ -217,15 +217,18 @@ TEST_CASE("heartbeats come only after silence", "[actors][sse]") {
     return std::count(fx.sink->writes.begin(), fx.sink->writes.end(),
                       std::string{":\n\n"});
   };
-  fx.advance(15s); // the cursor line was written in this interval
+  fx.advance(14s);
   CHECK(count() == 0);
-  fx.advance(15s);
+  fx.advance(1s); // 15 s of silence
   CHECK(count() == 1);
+  fx.advance(5s);
   fx.commit(1);
-  fx.live(1);
+  fx.live(1); // a write at 20 s restarts the silence
   fx.run();
-  fx.advance(15s);
+  fx.advance(10s);
   CHECK(count() == 1);
+  fx.advance(5s); // 35 s: 15 s after the event
+  CHECK(count() == 2);
 }
 
 TEST_CASE("the actor quits when its stream is gone", "[actors][sse]") {
