@@ -6,7 +6,9 @@
 
 #include "actors/atoms.hpp"
 #include "actors/errors.hpp"
+#include "persistence/post_batch.hpp"
 #include "persistence/queries.hpp"
+#include "persistence/transact.hpp"
 
 namespace parley {
 
@@ -27,44 +29,6 @@ bool db_worker_state::connect() {
 }
 
 namespace {
-
-// Runs `f(tx)` in one transaction and turns every libpqxx exception into a
-// caf::error here, at the actor boundary. A broken connection before commit
-// rolled nothing forward, so it is retried once on a fresh connection; so are
-// deadlocks and serialisation failures.
-template <class T, class F>
-caf::expected<T> transact(db_worker_state& st, const char* what, F f) {
-  constexpr int attempts = 3;
-  for (int attempt = 1;; ++attempt) {
-    if (!st.connect())
-      return make_error(ec::db_unavailable);
-    try {
-      pqxx::work tx{*st.conn};
-      caf::expected<T> result = f(tx);
-      if (result)
-        tx.commit();
-      return result;
-    } catch (const pqxx::in_doubt_error& e) {
-      spdlog::error("{}: commit outcome unknown: {}", what, e.what());
-      st.conn.reset();
-      return make_error(ec::db_unavailable);
-    } catch (const pqxx::broken_connection& e) {
-      spdlog::warn("{}: connection lost: {}", what, e.what());
-      st.conn.reset();
-      if (attempt >= 2)
-        return make_error(ec::db_unavailable);
-    } catch (const pqxx::transaction_rollback& e) {
-      spdlog::warn("{}: rolled back, attempt {}: {}", what, attempt, e.what());
-      if (attempt >= attempts)
-        return make_error(ec::db_unavailable);
-    } catch (const std::exception& e) {
-      spdlog::error("{}: {}", what, e.what());
-      if (!st.conn->is_open())
-        st.conn.reset();
-      return make_error(ec::db_error);
-    }
-  }
-}
 
 // Turns an expected into what a handler returns.
 template <class T>
@@ -125,18 +89,19 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
       }));
     },
     [self](msg_post_atom, int64_t caller, int64_t conv,
-           const std::string& content) -> caf::result<message> {
-      auto created = transact<created_message>(
-        self->state, "msg_post", [&](pqxx::work& tx) {
-          return queries::create_message(tx, caller, conv, content);
-        });
-      if (!created)
-        return std::move(created.error());
-      // Committed: hand it to live delivery. The broadcast is a send.
-      if (self->state.broker)
-        self->send(self->state.broker, deliver_atom::value, *created);
-      return created->msg;
+           std::string& content) -> caf::result<message> {
+      // Group commit: queue the post and flush after the mailbox's other
+      // posts joined it (post_batch.hpp).
+      auto& st = self->state;
+      st.posts.push_back(pending_post{caller, conv, std::move(content),
+                                      self->make_response_promise()});
+      if (!st.flush_pending) {
+        st.flush_pending = true;
+        self->send(self, flush_atom::value);
+      }
+      return caf::delegated<message>{};
     },
+    [self](flush_atom) { flush_posts(self); },
     [&st](msg_list_atom, int64_t caller, int64_t conv,
           int64_t before) -> caf::result<message_list> {
       return reply(transact<message_list>(st, "msg_list", [&](pqxx::work& tx) {

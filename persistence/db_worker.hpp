@@ -2,6 +2,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <caf/response_promise.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -10,6 +13,14 @@
 
 namespace parley {
 
+/// A message post waiting for its worker's next group commit.
+struct pending_post {
+  int64_t caller = 0;
+  int64_t conversation_id = 0;
+  std::string content;
+  caf::response_promise reply;
+};
+
 /// State of one database worker: one libpqxx connection, opened lazily and
 /// reopened after a failure, so a database outage heals by itself.
 struct db_worker_state {
@@ -17,6 +28,8 @@ struct db_worker_state {
   std::string db_url;
   caf::actor broker; ///< receives `deliver` after a message commits
   std::unique_ptr<pqxx::connection> conn;
+  std::vector<pending_post> posts; ///< queued for the next group commit
+  bool flush_pending = false;      ///< a flush_atom is in the mailbox
 
   ~db_worker_state();
 

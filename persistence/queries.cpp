@@ -101,6 +101,11 @@ void prepare(pqxx::connection& conn) {
   conn.prepare("msg_lock_participants",
                "SELECT u.id FROM users u JOIN participants p ON p.user_id = u.id"
                " WHERE p.conversation_id = $1 ORDER BY u.id FOR UPDATE OF u");
+  // The same for every conversation of a group commit, in one statement.
+  conn.prepare("msg_lock_batch",
+               "SELECT u.id FROM users u JOIN participants p ON p.user_id = u.id"
+               " WHERE p.conversation_id = ANY($1::bigint[])"
+               " ORDER BY u.id FOR UPDATE OF u");
   conn.prepare("msg_insert",
                "INSERT INTO messages (content, user_id, conversation_id)"
                " VALUES ($1, $2, $3) RETURNING id, " PARLEY_TS("created_at"));

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <caf/atom.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "persistence/db_worker.hpp"
+
+namespace parley {
+
+/// A worker's note to itself: commit the queued posts now.
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
+/// Group commit. A worker queues each message post and sends itself a
+/// flush_atom; posts already in its mailbox are handled before that flush,
+/// so under load one transaction (one WAL flush) carries many messages, and
+/// alone a post waits for nothing. All participants of the batch are locked
+/// in one statement in user-id order (no deadlock between batches); if the
+/// batch fails as a whole, each post is retried in its own transaction.
+/// After commit, each message goes to the broker and its promise is kept.
+void flush_posts(caf::stateful_actor<db_worker_state>* self);
+
+} // namespace parley
