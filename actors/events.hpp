@@ -47,6 +47,7 @@ using event_atom = caf::atom_constant<caf::atom("event")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using gap_atom = caf::atom_constant<caf::atom("gap")>;
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
+using drained_atom = caf::atom_constant<caf::atom("drained")>;
 // Database: (replay_atom, user, after_seq, limit) -> inbox_page.
 using replay_atom = caf::atom_constant<caf::atom("replay")>;
 

@@ -75,7 +75,7 @@ void on_page(self_ptr self, const inbox_page& page) {
       return flush(self);
     }
     st.last_seq = after;
-    if (st.cfg.counters)
+    if (st.cfg.counters && st.cfg.client_cursor)
       metrics::add(st.cfg.counters->replays);
   }
   for (const auto& ev : page.events) {
@@ -88,8 +88,15 @@ void on_page(self_ptr self, const inbox_page& page) {
         st.cfg.format(ev.msg, st.cfg.user_id, ev.seq));
     emit(self, sse_event{ev.seq, own, std::move(bytes)});
   }
-  if (static_cast<int64_t>(page.events.size()) >= st.cfg.replay_page)
-    return fetch(self, st.last_seq);
+  if (static_cast<int64_t>(page.events.size()) >= st.cfg.replay_page) {
+    // More to replay: the next page once this one is written, so a long
+    // backlog never fills the queue of a client that reads. Live events
+    // stay held meanwhile (`fetching` is still set).
+    st.awaiting_drain = true;
+    if (auto sink = st.cfg.sink.lock())
+      sink->notify_drained(caf::actor_cast<caf::actor>(self));
+    return;
+  }
   st.fetching = false;
   flush(self);
 }
@@ -156,6 +163,13 @@ caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
       auto due = st.last_write + st.cfg.heartbeat - self->clock().now();
       self->delayed_send(self, std::chrono::duration_cast<caf::timespan>(due),
                          tick_atom::value);
+    },
+    [self](drained_atom) {
+      auto& st = self->state;
+      if (!st.awaiting_drain)
+        return;
+      st.awaiting_drain = false;
+      fetch(self, st.last_seq);
     },
     [self](closed_atom) { self->quit(); },
     [self](shutdown_atom) {

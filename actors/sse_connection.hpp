@@ -18,10 +18,11 @@ namespace parley {
 struct sse_connection_config {
   int64_t user_id = 0;
   bool include_own = false;
-  int64_t resume_after = -1; ///< Last-Event-ID; -1: start live
+  int64_t resume_after = -1; ///< cursor; -1: start live from the newest seq
+  bool client_cursor = false; ///< the cursor came from the client (metrics)
   std::chrono::milliseconds heartbeat{15000};
   std::chrono::milliseconds gap_timeout{500}; ///< then read the gap
-  int64_t replay_page = 500;
+  int64_t replay_page = 100; ///< events per inbox read; one page in flight
   caf::actor broker;
   caf::actor db;
   event_formatter format;
@@ -37,6 +38,7 @@ struct sse_connection_state {
   bool fetching = false;            ///< an inbox read is under way
   bool started = false;             ///< the first inbox read is done
   bool gap_timer = false;           ///< a gap check is scheduled
+  bool awaiting_drain = false;      ///< a full page waits to be written
   caf::actor_clock::time_point last_write; ///< for heartbeats
   std::map<int64_t, sse_event> held; ///< live events waiting for their turn
 };
@@ -45,7 +47,8 @@ struct sse_connection_state {
 /// after the client's cursor (replay), holds live events that arrive
 /// meanwhile, and writes strictly increasing, gap-free seqs to its sink.
 /// Handlers: (event_atom, sse_event) live event; (tick_atom) heartbeat;
-/// (gap_atom) gap timeout; (closed_atom) the stream is gone;
+/// (gap_atom) gap timeout; (drained_atom) the sink wrote the last page;
+/// (closed_atom) the stream is gone;
 /// (shutdown_atom) close the stream cleanly.
 caf::behavior sse_connection(caf::stateful_actor<sse_connection_state>* self,
                              sse_connection_config cfg);

@@ -3,6 +3,8 @@
 #include <memory>
 #include <string>
 
+#include <caf/actor.hpp>
+
 namespace parley {
 
 /// Bytes shared by every stream that sends the same event: immutable and
@@ -21,6 +23,11 @@ public:
 
   /// Ends the stream cleanly (the browser will reconnect). Thread-safe.
   virtual void close() = 0;
+
+  /// Sends (drained_atom) to `listener` once everything queued so far has
+  /// been written (at once if nothing is queued). Replays use it to send a
+  /// page at a time instead of flooding the bounded queue. Thread-safe.
+  virtual void notify_drained(caf::actor listener) = 0;
 };
 
 } // namespace parley

@@ -155,11 +155,7 @@ http_response token_response(const user& u, bool with_user,
 void api::login(api_request& r, responder done) {
   if (!cfg_->dev_login)
     return done(error_response(http::status::not_found, "Not found"));
-  auto body = parse_json_body(r.req);
-  if (auto* err = std::get_if<http_response>(&body))
-    return done(std::move(*err));
-  auto name = string_field(std::get<nlohmann::json>(body), "username",
-                           "Username required");
+  auto name = body_string_field(r.req, "username", "Username required");
   if (auto* err = std::get_if<http_response>(&name))
     return done(std::move(*err));
   auto& username = std::get<std::string>(name);
@@ -204,11 +200,7 @@ void api::usernames(api_request& r, responder done) {
 }
 
 void api::create_conversation(api_request& r, responder done) {
-  auto body = parse_json_body(r.req);
-  if (auto* err = std::get_if<http_response>(&body))
-    return done(std::move(*err));
-  auto name = string_field(std::get<nlohmann::json>(body), "username",
-                           "Username required");
+  auto name = body_string_field(r.req, "username", "Username required");
   if (auto* err = std::get_if<http_response>(&name))
     return done(std::move(*err));
   auto& username = std::get<std::string>(name);
@@ -242,10 +234,7 @@ void api::list_conversations(api_request& r, responder done) {
   ask_db<conversation_list>(
     sys_, db_, std::move(done), conversation_not_found,
     [caller](conversation_list& list) {
-      auto json = nlohmann::json::array();
-      for (const auto& c : list)
-        json.push_back(to_json(c, caller));
-      return json_response(http::status::ok, json);
+      return json_response(http::status::ok, to_json(list, caller));
     },
     conv_list_atom::value, caller, *before);
 }
@@ -277,11 +266,7 @@ void api::create_message(api_request& r, responder done) {
   auto id = path_id(r, done);
   if (!id)
     return;
-  auto body = parse_json_body(r.req);
-  if (auto* err = std::get_if<http_response>(&body))
-    return done(std::move(*err));
-  auto field = string_field(std::get<nlohmann::json>(body), "content",
-                            "Message content required");
+  auto field = body_string_field(r.req, "content", "Message content required");
   if (auto* err = std::get_if<http_response>(&field))
     return done(std::move(*err));
   auto& raw = std::get<std::string>(field);
@@ -314,10 +299,7 @@ void api::list_messages(api_request& r, responder done) {
   ask_db<message_list>(
     sys_, db_, std::move(done), conversation_not_found,
     [caller](message_list& list) {
-      auto json = nlohmann::json::array();
-      for (const auto& m : list)
-        json.push_back(to_json(m, caller));
-      return json_response(http::status::ok, json);
+      return json_response(http::status::ok, to_json(list, caller));
     },
     msg_list_atom::value, caller, *id, *before);
 }
@@ -343,102 +325,6 @@ void api::healthz(responder done) {
     sys_, db_, std::move(done), "Not found",
     [](bool) { return json_response(http::status::ok, {{"status", "ok"}}); },
     health_atom::value);
-}
-
-int64_t stream_cursor(const http_request& req,
-                      const std::map<std::string, std::string>& query) {
-  std::string text{to_sv(req["Last-Event-ID"])};
-  for (const char* key : {"lastEventId", "last_event_id"})
-    if (auto it = query.find(key); text.empty() && it != query.end())
-      text = it->second;
-  if (text.empty())
-    return -1;
-  if (text == "0")
-    return 0;
-  auto id = parse_id(text);
-  return id ? *id : std::numeric_limits<int64_t>::max();
-}
-
-std::variant<http_response, stream_params>
-api::check_stream(const http_request& req) {
-  auto target = to_sv(req.target());
-  auto qpos = target.find('?');
-  api_request r{req, {}, {}, 0};
-  if (qpos != std::string_view::npos)
-    r.query = parse_query(target.substr(qpos + 1));
-  if (!authenticate(r))
-    return unauthorized();
-  if (to_sv(req[http::field::accept]).find("text/event-stream")
-      == std::string_view::npos)
-    return error_response(http::status::not_acceptable,
-                          "This endpoint serves text/event-stream only");
-  auto own = r.query.find("include_own");
-  return stream_params{r.user_id,
-                       own != r.query.end() && own->second == "true",
-                       stream_cursor(req, r.query)};
-}
-
-void api::check_user(int64_t id, std::function<void(bool)> done) {
-  ask<user>(
-    sys_, db_, [done](user&) { done(true); },
-    [done](caf::error& err) { done(!is(err, ec::not_found)); },
-    user_get_atom::value, id);
-}
-
-caf::actor api::spawn_stream_actor(const stream_params& params,
-                                   std::weak_ptr<stream_sink> sink) {
-  sse_connection_config c;
-  c.user_id = params.user_id;
-  c.include_own = params.include_own;
-  c.resume_after = params.resume_after;
-  c.heartbeat = cfg_->sse_heartbeat;
-  c.broker = broker_;
-  c.db = db_;
-  c.format = format_event;
-  c.sink = std::move(sink);
-  c.counters = counters_;
-  return sys_.spawn(sse_connection, std::move(c));
-}
-
-shared_bytes api::stream_prelude(const std::string& request_id) const {
-  return std::make_shared<const std::string>(
-    "HTTP/1.1 200 OK\r\n"
-    "Content-Type: text/event-stream; charset=utf-8\r\n"
-    "Cache-Control: no-cache, no-store\r\n"
-    "X-Accel-Buffering: no\r\n"
-    "Connection: keep-alive\r\n"
-    "X-Request-Id: " + request_id + "\r\n\r\n"
-    "retry: " + std::to_string(cfg_->sse_retry.count()) + "\n"
-    ": parley event stream\n\n");
-}
-
-http_response api::render_metrics() const {
-  const auto& m = *counters_;
-  std::string text;
-  auto metric = [&text](const char* name, const char* type, const char* help,
-                        int64_t value) {
-    text += std::string{"# HELP "} + name + " " + help + "\n# TYPE " + name
-            + " " + type + "\n" + name + " " + std::to_string(value) + "\n";
-  };
-  metric("parley_sse_open_streams", "gauge", "Open event streams.",
-         m.open_streams.load());
-  metric("parley_sse_streams_total", "counter", "Event streams opened.",
-         m.streams_total.load());
-  metric("parley_sse_events_delivered_total", "counter",
-         "Events written to streams.", m.events_delivered.load());
-  metric("parley_sse_streams_cut_slow_total", "counter",
-         "Streams closed because their queue overflowed.",
-         m.streams_cut_slow.load());
-  metric("parley_sse_replays_total", "counter",
-         "Streams that resumed from a cursor.", m.replays.load());
-  metric("parley_sse_resets_total", "counter",
-         "Streams whose cursor was unknown (event: reset).",
-         m.resets.load());
-  http_response res{http::status::ok, 11};
-  res.set(http::field::content_type, "text/plain; version=0.0.4");
-  res.body() = std::move(text);
-  res.prepare_payload();
-  return res;
 }
 
 } // namespace parley

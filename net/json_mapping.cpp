@@ -31,6 +31,20 @@ nlohmann::json to_json(const conversation& c, int64_t caller) {
   return j;
 }
 
+nlohmann::json to_json(const conversation_list& list, int64_t caller) {
+  auto json = nlohmann::json::array();
+  for (const auto& c : list)
+    json.push_back(to_json(c, caller));
+  return json;
+}
+
+nlohmann::json to_json(const message_list& list, int64_t caller) {
+  auto json = nlohmann::json::array();
+  for (const auto& m : list)
+    json.push_back(to_json(m, caller));
+  return json;
+}
+
 std::string format_event(const message& m, int64_t receiver, int64_t seq) {
   // dump() escapes newlines, so the data stays on one line.
   return "id: " + std::to_string(seq) + "\ndata: "

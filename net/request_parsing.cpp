@@ -51,6 +51,15 @@ string_field(const nlohmann::json& body, const char* field,
   return it->get<std::string>();
 }
 
+std::variant<std::string, http_response>
+body_string_field(const http_request& req, const char* field,
+                  const char* required_text) {
+  auto body = parse_json_body(req);
+  if (auto* err = std::get_if<http_response>(&body))
+    return std::move(*err);
+  return string_field(std::get<nlohmann::json>(body), field, required_text);
+}
+
 std::optional<std::string>
 find_token(const http_request& req,
            const std::map<std::string, std::string>& query) {

@@ -21,6 +21,12 @@ std::variant<std::string, http_response>
 string_field(const nlohmann::json& body, const char* field,
              const char* required_text);
 
+/// parse_json_body, then string_field: the one-field bodies of login,
+/// conversation and message creation.
+std::variant<std::string, http_response>
+body_string_field(const http_request& req, const char* field,
+                  const char* required_text);
+
 /// The bearer token from Authorization, the parley_token cookie, or ?token=
 /// (SPEC §3), in that order.
 std::optional<std::string>

@@ -59,6 +59,18 @@ void sse_stream::close() {
              [self = shared_from_this()] { self->do_close(); });
 }
 
+void sse_stream::notify_drained(caf::actor listener) {
+  asio::post(stream_.get_executor(),
+             [self = shared_from_this(), listener = std::move(listener)] {
+               if (self->closed_)
+                 return; // the actor hears closed_atom instead
+               if (self->queue_.empty())
+                 caf::anon_send(listener, drained_atom::value);
+               else
+                 self->drain_listener_ = listener;
+             });
+}
+
 void sse_stream::enqueue(shared_bytes bytes) {
   if (closed_)
     return;
@@ -96,7 +108,11 @@ void sse_stream::on_write(beast::error_code ec, size_t) {
   }
   in_flight_ = 0;
   if (!queue_.empty() && !closed_)
-    do_write();
+    return do_write();
+  if (drain_listener_) {
+    caf::anon_send(drain_listener_, drained_atom::value);
+    drain_listener_ = nullptr;
+  }
 }
 
 void sse_stream::do_watch() {

@@ -38,6 +38,9 @@ public:
   /// Thread-safe: posts onto the strand.
   void close() override;
 
+  /// Thread-safe: posts onto the strand.
+  void notify_drained(caf::actor listener) override;
+
   /// The stream's strand, so tests can call start() on it.
   beast::tcp_stream::executor_type get_executor_for_test() {
     return stream_.get_executor();
@@ -56,6 +59,7 @@ private:
   std::shared_ptr<metrics> counters_;
   std::string request_id_; // for the close log line
   caf::actor actor_;
+  caf::actor drain_listener_; ///< told when the queue empties
   std::deque<shared_bytes> queue_;
   size_t queued_bytes_ = 0;
   size_t in_flight_ = 0; ///< queue entries being written now

@@ -121,6 +121,8 @@ server_process::server_process(std::vector<std::string> extra_args) {
 
 server_process::~server_process() {
   int status = stop();
+  if (killed_hard_)
+    return; // a deliberate crash: its status is the test's business
   // Not INFO: during stack unwinding Catch2 v2 never pops scoped messages,
   // and they would then decorate the unrelated exception's report.
   if (status != 0)
@@ -230,6 +232,27 @@ int server_process::stop() {
       exit_status_ = -SIGKILL;
     }
   }
+  if (drainer_.joinable())
+    drainer_.join();
+  if (stdout_fd_ >= 0) {
+    close(stdout_fd_);
+    stdout_fd_ = -1;
+  }
+  return exit_status_;
+}
+
+int server_process::kill_hard() {
+  if (pid_ > 0 && !reaped_) {
+    // Only our own child, and only while it is unreaped (its pid is ours).
+    kill(pid_, SIGKILL);
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+    exit_status_ = decode_status(status);
+    killed_hard_ = true;
+  }
+  // The child is gone, so the drainer sees EOF and ends.
   if (drainer_.joinable())
     drainer_.join();
   if (stdout_fd_ >= 0) {

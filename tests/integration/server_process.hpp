@@ -41,6 +41,15 @@ public:
   /// status, or -signal if the child died by a signal. Idempotent.
   int stop();
 
+  /// Kills the child with SIGKILL at once (a crash, not a shutdown), reaps
+  /// it and returns its status (-SIGKILL). Because the kill is deliberate,
+  /// the destructor then does not require exit status 0. Idempotent; a
+  /// no-op returning the recorded status if the child was already reaped.
+  int kill_hard();
+
+  /// True once kill_hard() has killed the child.
+  bool killed_hard() const { return killed_hard_; }
+
   /// Everything the child wrote to stdout so far.
   /// Thread-safe: yes.
   std::string output() const;
@@ -57,6 +66,7 @@ private:
   std::uint16_t port_ = 0;
   int exit_status_ = 0;
   bool reaped_ = false;
+  bool killed_hard_ = false;
   std::thread drainer_;
   mutable std::mutex output_mutex_;
   std::string output_;

@@ -71,6 +71,11 @@ struct recording_sink : stream_sink {
   void close() override {
     closed = true;
   }
+  void notify_drained(caf::actor listener) override {
+    ++drain_requests;
+    caf::anon_send(listener, drained_atom::value); // written at once
+  }
+  int drain_requests = 0;
 
   /// The seqs of the `id:` lines written, in order (data events only).
   std::vector<int64_t> data_ids() const {

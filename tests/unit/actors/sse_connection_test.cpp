@@ -134,6 +134,7 @@ TEST_CASE("resume replays the inbox after the cursor, in pages",
   fx.start(2); // Last-Event-ID: 2
   fx.run();
   CHECK(fx.ids() == range(3, 8)); // pages of 3: 3-5, 6-8, then empty
+  CHECK(fx.sink->drain_requests == 2); // each full page waited for the sink
 }
 
 TEST_CASE("live events during a replay merge with no gap and no duplicate",
