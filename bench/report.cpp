@@ -1,0 +1,109 @@
+#include "report.hpp"
+
+#include <cstdio>
+#include <fstream>
+
+namespace parley::bench {
+
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+std::string show(const ojson& v) {
+  if (v.is_number_float()) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.10g", v.get<double>());
+    return buf;
+  }
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+void print_section(const char* title, const ojson& obj) {
+  if (!obj.is_object() || obj.empty())
+    return;
+  std::printf("  %s\n", title);
+  for (const auto& [k, v] : obj.items())
+    std::printf("    %-30s %s\n", k.c_str(), show(v).c_str());
+}
+
+// Figures where less is better (times, memory, CPU).
+bool lower_is_better(const std::string& key) {
+  for (const char* part : {"_ms", "per_stream", "cpu", "seconds", "backlog"})
+    if (key.find(part) != std::string::npos)
+      return true;
+  return false;
+}
+
+bool load(const std::string& path, ojson& out) {
+  std::ifstream in{path};
+  out = ojson::parse(in, nullptr, false);
+  if (out.is_discarded() || !out.is_object()) {
+    std::fprintf(stderr, "parley-bench: cannot read %s\n", path.c_str());
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+void print_result(const ojson& r) {
+  std::printf("parley-bench %s against %s (%s)\n",
+              r.value("scenario", "?").c_str(), r.value("target", "?").c_str(),
+              r.value("date", "").c_str());
+  print_section("figures", r.value("figures", ojson::object()));
+  const auto& steps = r.value("steps", ojson::array());
+  if (!steps.empty()) {
+    std::printf("  steps\n");
+    for (const auto& s : steps) {
+      std::string line;
+      for (const auto& [k, v] : s.items())
+        if (k.find("cpu") == std::string::npos || k == "server_cpu_percent")
+          line += k + "=" + show(v) + " ";
+      std::printf("    %s\n", line.c_str());
+    }
+  }
+  print_section("checks", r.value("checks", ojson::object()));
+  print_section("limits", r.value("limits", ojson::object()));
+  std::printf("  load average before/after: %s / %s\n",
+              r.value("loadavg_before", "?").c_str(),
+              r.value("loadavg_after", "?").c_str());
+  const auto& failures = r.value("failures", ojson::array());
+  if (failures.empty()) {
+    std::printf("  result: OK\n");
+  } else {
+    std::printf("  result: FAILED\n");
+    for (const auto& f : failures)
+      std::printf("    - %s\n", show(f).c_str());
+  }
+  std::fflush(stdout);
+}
+
+int compare_results(const std::string& first, const std::string& second) {
+  ojson a, b;
+  if (!load(first, a) || !load(second, b))
+    return 2;
+  auto fa = a.value("figures", ojson::object());
+  auto fb = b.value("figures", ojson::object());
+  std::printf("%s: %s vs %s\n", a.value("scenario", "?").c_str(),
+              a.value("target", "?").c_str(), b.value("target", "?").c_str());
+  std::printf("  %-30s %14s %14s %10s\n", "figure",
+              a.value("target", "a").c_str(), b.value("target", "b").c_str(),
+              "ratio");
+  for (const auto& [k, va] : fa.items()) {
+    if (!va.is_number() || !fb.contains(k) || !fb[k].is_number())
+      continue;
+    double x = va.get<double>(), y = fb[k].get<double>();
+    char ratio[32] = "-";
+    if (y != 0)
+      std::snprintf(ratio, sizeof ratio, "%.2f", x / y);
+    std::printf("  %-30s %14s %14s %10s%s\n", k.c_str(), show(va).c_str(),
+                show(fb[k]).c_str(), ratio,
+                lower_is_better(k) ? "  (lower is better)" : "");
+  }
+  bool ok = a.value("failures", ojson::array()).empty()
+            && b.value("failures", ojson::array()).empty();
+  std::printf("  both runs clean: %s\n", ok ? "yes" : "NO");
+  return ok ? 0 : 1;
+}
+
+} // namespace parley::bench
