@@ -30,6 +30,7 @@ struct db_worker_state {
   std::unique_ptr<pqxx::connection> conn;
   std::vector<pending_post> posts; ///< queued for the next group commit
   bool flush_pending = false;      ///< a flush_atom is in the mailbox
+  bool flush_deferred = false;     ///< the flush went once to the back
 
   ~db_worker_state();
 

@@ -40,6 +40,14 @@ void finish(caf::stateful_actor<db_worker_state>* self, pending_post& post,
 
 void flush_posts(caf::stateful_actor<db_worker_state>* self) {
   auto& st = self->state;
+  // Posts that arrived during the last commit queue up behind this flush:
+  // let them join once before committing.
+  if (!st.flush_deferred && !self->mailbox().empty()) {
+    st.flush_deferred = true;
+    self->send(self, flush_atom::value);
+    return;
+  }
+  st.flush_deferred = false;
   st.flush_pending = false;
   auto posts = std::move(st.posts);
   st.posts.clear();

@@ -106,23 +106,27 @@ void prepare(pqxx::connection& conn) {
                "SELECT u.id FROM users u JOIN participants p ON p.user_id = u.id"
                " WHERE p.conversation_id = ANY($1::bigint[])"
                " ORDER BY u.id FOR UPDATE OF u");
-  conn.prepare("msg_insert",
-               "INSERT INTO messages (content, user_id, conversation_id)"
-               " VALUES ($1, $2, $3) RETURNING id, " PARLEY_TS("created_at"));
-  conn.prepare("msg_conv_update",
-               "UPDATE conversations SET last_message_id = $1 WHERE id = $2");
-  conn.prepare("msg_sender_read",
-               "UPDATE participants SET messages_read_at = m.created_at"
-               " FROM messages m WHERE m.id = $1"
-               " AND participants.user_id = $2"
-               " AND participants.conversation_id = $3");
-  conn.prepare("msg_inbox",
-               "WITH s AS (UPDATE users SET last_seq = last_seq + 1"
-               "  WHERE id IN (SELECT user_id FROM participants"
-               "               WHERE conversation_id = $2)"
-               "  RETURNING id, last_seq)"
-               " INSERT INTO deliveries (user_id, seq, message_id)"
-               " SELECT id, last_seq, $1 FROM s RETURNING user_id, seq");
+  // One round trip for the rest of a post: the message, the conversation's
+  // last message, the sender's read cursor, and an inbox row (the next seq)
+  // for every participant. The user rows are already locked.
+  conn.prepare("msg_create",
+               "WITH m AS (INSERT INTO messages (content, user_id,"
+               "   conversation_id) VALUES ($1, $2, $3)"
+               "   RETURNING id, created_at),"
+               " c AS (UPDATE conversations SET last_message_id = m.id"
+               "   FROM m WHERE conversations.id = $3),"
+               " r AS (UPDATE participants SET messages_read_at = m.created_at"
+               "   FROM m WHERE participants.user_id = $2"
+               "   AND participants.conversation_id = $3),"
+               " s AS (UPDATE users SET last_seq = last_seq + 1"
+               "   WHERE id IN (SELECT user_id FROM participants"
+               "                WHERE conversation_id = $3)"
+               "   RETURNING id, last_seq),"
+               " d AS (INSERT INTO deliveries (user_id, seq, message_id)"
+               "   SELECT s.id, s.last_seq, m.id FROM s, m"
+               "   RETURNING user_id, seq)"
+               " SELECT m.id, " PARLEY_TS("m.created_at") ", d.user_id, d.seq"
+               " FROM m, d");
   conn.prepare("msg_list",
                "SELECT id, content, user_id, " PARLEY_TS("created_at")
                " FROM messages WHERE conversation_id = $1"
@@ -253,20 +257,17 @@ caf::expected<created_message> create_message(pqxx::work& tx, int64_t caller,
     member = member || row[0].as<int64_t>() == caller;
   if (!member)
     return not_found_for(tx, caller);
-  auto inserted = tx.exec_prepared("msg_insert", content, caller,
-                                   conversation_id);
+  auto rows = tx.exec_prepared("msg_create", content, caller,
+                               conversation_id);
   created_message created;
-  created.msg.id = inserted[0][0].as<int64_t>();
-  created.msg.created_at = inserted[0][1].as<std::string>();
+  created.msg.id = rows.at(0)[0].as<int64_t>();
+  created.msg.created_at = rows[0][1].as<std::string>();
   created.msg.content = content;
   created.msg.user_id = caller;
   created.msg.conversation_id = conversation_id;
-  tx.exec_prepared("msg_conv_update", created.msg.id, conversation_id);
-  tx.exec_prepared("msg_sender_read", created.msg.id, caller, conversation_id);
-  for (const auto& row :
-       tx.exec_prepared("msg_inbox", created.msg.id, conversation_id))
+  for (const auto& row : rows)
     created.recipients.push_back(
-      recipient{row[0].as<int64_t>(), row[1].as<int64_t>()});
+      recipient{row[2].as<int64_t>(), row[3].as<int64_t>()});
   return created;
 }
 
