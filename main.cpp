@@ -11,9 +11,9 @@
 #include "actors/broker.hpp"
 #include "config/parley_config.hpp"
 #include "net/json_mapping.hpp"
+#include "net/server.hpp"
 #include "persistence/db_worker.hpp"
 #include "persistence/migrations.hpp"
-#include "net/server.hpp"
 
 namespace {
 
@@ -42,8 +42,8 @@ int run(caf::actor_system& sys, const parley::settings& cfg) {
   if (!migrate_with_retry(cfg.db_url))
     return 1;
   auto counters = std::make_shared<parley::metrics>();
-  auto broker = sys.spawn(parley::broker, parley::event_formatter{
-                                            parley::format_event});
+  auto broker
+    = sys.spawn(parley::broker, parley::event_formatter{parley::format_event});
   auto db = parley::spawn_db_pool(sys, cfg.db_url, cfg.db_pool_size, broker);
   parley::server http{sys, cfg, db, broker, counters};
   // run() stops the actors too, in the order shutdown needs (server.cpp).

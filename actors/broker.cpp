@@ -11,11 +11,10 @@ namespace parley {
 void broker_state::remove(const caf::actor_addr& who) {
   for (auto it = subscribers.begin(); it != subscribers.end();) {
     auto& list = it->second;
-    list.erase(std::remove_if(list.begin(), list.end(),
-                              [&](const caf::actor& a) {
-                                return a.address() == who;
-                              }),
-               list.end());
+    list.erase(
+      std::remove_if(list.begin(), list.end(),
+                     [&](const caf::actor& a) { return a.address() == who; }),
+      list.end());
     it = list.empty() ? subscribers.erase(it) : std::next(it);
   }
 }

@@ -36,8 +36,8 @@ struct inbox_page {
 
 /// Turns a message into the SSE bytes for `receiver` (`id:` + `data:`).
 /// Provided by net/ (actors/ knows no JSON); must be thread-safe.
-using event_formatter =
-  std::function<std::string(const message& msg, int64_t receiver, int64_t seq)>;
+using event_formatter = std::function<std::string(
+  const message& msg, int64_t receiver, int64_t seq)>;
 
 // Broker protocol.
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;

@@ -8,7 +8,8 @@ namespace {
 
 using self_ptr = caf::stateful_actor<sse_connection_state>*;
 
-const shared_bytes heartbeat_bytes = std::make_shared<const std::string>(":\n\n");
+const shared_bytes heartbeat_bytes
+  = std::make_shared<const std::string>(":\n\n");
 
 void write(self_ptr self, shared_bytes bytes) {
   auto sink = self->state.cfg.sink.lock();
@@ -60,8 +61,9 @@ void on_page(self_ptr self, const inbox_page& page) {
   if (!st.started) {
     st.started = true;
     auto after = st.cfg.resume_after;
-    bool unknown = after > page.last_seq
-                   || (after >= 0 && page.min_seq > 0 && after + 1 < page.min_seq);
+    bool unknown
+      = after > page.last_seq
+        || (after >= 0 && page.min_seq > 0 && after + 1 < page.min_seq);
     if (after < 0 || unknown) {
       // Start live from now; tell the client its cursor (a fresh stream's
       // `id:` line sets lastEventId without firing an event).

@@ -18,7 +18,7 @@ namespace parley {
 struct sse_connection_config {
   int64_t user_id = 0;
   bool include_own = false;
-  int64_t resume_after = -1; ///< cursor; -1: start live from the newest seq
+  int64_t resume_after = -1;  ///< cursor; -1: start live from the newest seq
   bool client_cursor = false; ///< the cursor came from the client (metrics)
   std::chrono::milliseconds heartbeat{15000};
   std::chrono::milliseconds gap_timeout{500}; ///< then read the gap
@@ -34,11 +34,11 @@ struct sse_connection_config {
 struct sse_connection_state {
   static inline const char* name = "sse_connection";
   sse_connection_config cfg;
-  int64_t last_seq = -1;            ///< newest seq written or skipped
-  bool fetching = false;            ///< an inbox read is under way
-  bool started = false;             ///< the first inbox read is done
-  bool gap_timer = false;           ///< a gap check is scheduled
-  bool awaiting_drain = false;      ///< a full page waits to be written
+  int64_t last_seq = -1;                   ///< newest seq written or skipped
+  bool fetching = false;                   ///< an inbox read is under way
+  bool started = false;                    ///< the first inbox read is done
+  bool gap_timer = false;                  ///< a gap check is scheduled
+  bool awaiting_drain = false;             ///< a full page waits to be written
   caf::actor_clock::time_point last_write; ///< for heartbeats
   std::map<int64_t, sse_event> held; ///< live events waiting for their turn
 };

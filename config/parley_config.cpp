@@ -148,8 +148,8 @@ std::optional<settings> make_settings(const parley_config& cfg,
     error = "parley.jwt-key: could not generate a random key";
   if (!error.empty())
     return std::nullopt;
-  s.token_lifetime =
-    std::chrono::duration_cast<std::chrono::seconds>(*lifetime);
+  s.token_lifetime
+    = std::chrono::duration_cast<std::chrono::seconds>(*lifetime);
   s.sse_heartbeat = *heartbeat;
   s.sse_retry = *retry;
   s.sse_queue_limit = *queue;

@@ -60,7 +60,8 @@ struct settings {
 std::optional<size_t> parse_size(const std::string& text);
 
 /// Parses "14d", "3h", "15min", "2s", "250ms" into milliseconds.
-std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
+std::optional<std::chrono::milliseconds>
+parse_duration(const std::string& text);
 
 /// Validates the raw config; on error, `error` names the bad key.
 std::optional<settings> make_settings(const parley_config& cfg,

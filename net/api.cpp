@@ -20,8 +20,7 @@ constexpr const char* conversation_not_found = "Conversation not found";
 
 int64_t unix_now() {
   using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch())
-    .count();
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
 // Asks the database actors; answers with `ok(result)` or the mapped error.
@@ -51,18 +50,17 @@ http_response created_at(http_response res, const std::string& location) {
 
 } // namespace
 
-api::api(caf::actor_system& sys, caf::actor db, caf::actor broker,
-         settings cfg, std::shared_ptr<server_state> state,
+api::api(caf::actor_system& sys, caf::actor db, caf::actor broker, settings cfg,
+         std::shared_ptr<server_state> state,
          std::shared_ptr<const static_files> files,
          std::shared_ptr<metrics> counters)
-  : sys_(sys),
-    db_(std::move(db)),
-    broker_(std::move(broker)),
-    cfg_(std::make_shared<const settings>(std::move(cfg))),
-    state_(std::move(state)),
-    files_(std::move(files)),
-    counters_(std::move(counters)) {
-}
+    : sys_(sys),
+      db_(std::move(db)),
+      broker_(std::move(broker)),
+      cfg_(std::make_shared<const settings>(std::move(cfg))),
+      state_(std::move(state)),
+      files_(std::move(files)),
+      counters_(std::move(counters)) {}
 
 void api::handle(const http_request& req, responder done) {
   auto target = to_sv(req.target());
@@ -75,50 +73,50 @@ void api::handle(const http_request& req, responder done) {
   if (r.match.outcome == kind::not_found)
     return done(error_response(http::status::not_found, "Not found"));
   if (r.match.outcome == kind::method_not_allowed) {
-    auto res = error_response(http::status::method_not_allowed,
-                              "Method not allowed");
+    auto res
+      = error_response(http::status::method_not_allowed, "Method not allowed");
     res.set(http::field::allow, r.match.allow);
     return done(std::move(res));
   }
   switch (r.match.target) {
-    case route::static_file:
-      return done(files_->serve(std::string{path},
-                                req.method() == http::verb::head));
-    case route::healthz:
-      return healthz(std::move(done));
-    case route::metrics:
-      return done(render_metrics());
-    case route::login:
-      return login(r, std::move(done));
-    default:
-      break;
+  case route::static_file:
+    return done(
+      files_->serve(std::string{path}, req.method() == http::verb::head));
+  case route::healthz:
+    return healthz(std::move(done));
+  case route::metrics:
+    return done(render_metrics());
+  case route::login:
+    return login(r, std::move(done));
+  default:
+    break;
   }
   if (!authenticate(r))
     return done(unauthorized());
   switch (r.match.target) {
-    case route::auth_user:
-      return auth_user(r, std::move(done), false);
-    case route::refresh_token:
-      return auth_user(r, std::move(done), true);
-    case route::usernames:
-      return usernames(r, std::move(done));
-    case route::conversations:
-      if (req.method() == http::verb::post)
-        return create_conversation(r, std::move(done));
-      return list_conversations(r, std::move(done));
-    case route::conversation:
-      return get_conversation(r, std::move(done));
-    case route::other_participant:
-      return other_participant(r, std::move(done));
-    case route::messages:
-      if (req.method() == http::verb::post)
-        return create_message(r, std::move(done));
-      return list_messages(r, std::move(done));
-    case route::read_messages:
-      return read_messages(r, std::move(done));
-    default:
-      return done(error_response(http::status::not_implemented,
-                                 "Not implemented yet"));
+  case route::auth_user:
+    return auth_user(r, std::move(done), false);
+  case route::refresh_token:
+    return auth_user(r, std::move(done), true);
+  case route::usernames:
+    return usernames(r, std::move(done));
+  case route::conversations:
+    if (req.method() == http::verb::post)
+      return create_conversation(r, std::move(done));
+    return list_conversations(r, std::move(done));
+  case route::conversation:
+    return get_conversation(r, std::move(done));
+  case route::other_participant:
+    return other_participant(r, std::move(done));
+  case route::messages:
+    if (req.method() == http::verb::post)
+      return create_message(r, std::move(done));
+    return list_messages(r, std::move(done));
+  case route::read_messages:
+    return read_messages(r, std::move(done));
+  default:
+    return done(
+      error_response(http::status::not_implemented, "Not implemented yet"));
   }
 }
 
@@ -138,8 +136,7 @@ http_response token_response(const user& u, bool with_user,
   auto now = unix_now();
   jwt_claims claims{u.id, now, now + cfg.token_lifetime.count()};
   auto token = jwt_sign(claims, cfg.jwt_key);
-  nlohmann::json body = {{"token", token},
-                         {"expiresAt", rfc3339(claims.exp)}};
+  nlohmann::json body = {{"token", token}, {"expiresAt", rfc3339(claims.exp)}};
   if (with_user)
     body["authUser"] = to_json(u);
   auto res = json_response(http::status::ok, body);
@@ -161,9 +158,10 @@ void api::login(api_request& r, responder done) {
   auto& username = std::get<std::string>(name);
   if (!is_valid_username(username))
     return done(validation_error("username", "Invalid username"));
-  ask_db<user>(sys_, db_, std::move(done), "User not found",
-               [cfg = cfg_](user& u) { return token_response(u, true, *cfg); },
-               login_atom::value, username);
+  ask_db<user>(
+    sys_, db_, std::move(done), "User not found",
+    [cfg = cfg_](user& u) { return token_response(u, true, *cfg); },
+    login_atom::value, username);
 }
 
 void api::auth_user(api_request& r, responder done, bool refresh) {
@@ -218,9 +216,9 @@ void api::create_conversation(api_request& r, responder done) {
     },
     [done](caf::error& err) {
       if (is(err, ec::forbidden))
-        return done(error_response(
-          http::status::forbidden,
-          "You cannot start a conversation with yourself"));
+        return done(
+          error_response(http::status::forbidden,
+                         "You cannot start a conversation with yourself"));
       done(error_response(err, "User not found"));
     },
     conv_new_atom::value, caller, username);
@@ -319,11 +317,13 @@ void api::read_messages(api_request& r, responder done) {
 
 void api::healthz(responder done) {
   if (state_->draining)
-    return done(error_response(http::status::service_unavailable,
-                               "Shutting down"));
+    return done(
+      error_response(http::status::service_unavailable, "Shutting down"));
   ask_db<bool>(
     sys_, db_, std::move(done), "Not found",
-    [](bool) { return json_response(http::status::ok, {{"status", "ok"}}); },
+    [](bool) {
+      return json_response(http::status::ok, {{"status", "ok"}});
+    },
     health_atom::value);
 }
 

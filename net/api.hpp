@@ -34,7 +34,7 @@ http_response token_response(const user& u, bool with_user,
 struct stream_params {
   int64_t user_id = 0;
   bool include_own = false;
-  int64_t resume_after = -1; ///< -1: no cursor; INT64_MAX: malformed one
+  int64_t resume_after = -1;  ///< -1: no cursor; INT64_MAX: malformed one
   bool client_cursor = false; ///< the client sent a cursor
 };
 

@@ -42,9 +42,8 @@ api::check_stream(const http_request& req) {
                           "This endpoint serves text/event-stream only");
   auto own = r.query.find("include_own");
   auto cursor = stream_cursor(req, r.query);
-  return stream_params{r.user_id,
-                       own != r.query.end() && own->second == "true", cursor,
-                       cursor >= 0};
+  return stream_params{r.user_id, own != r.query.end() && own->second == "true",
+                       cursor, cursor >= 0};
 }
 
 void api::read_newest_seq(int64_t user_id,
@@ -77,7 +76,7 @@ caf::actor api::spawn_stream_actor(const stream_params& params,
 }
 
 shared_bytes api::stream_prelude(const std::string& request_id,
-                                  int64_t fresh_cursor) const {
+                                 int64_t fresh_cursor) const {
   auto id_line = fresh_cursor >= 0
                    ? "id: " + std::to_string(fresh_cursor) + "\n\n"
                    : std::string{};
@@ -87,9 +86,14 @@ shared_bytes api::stream_prelude(const std::string& request_id,
     "Cache-Control: no-cache, no-store\r\n"
     "X-Accel-Buffering: no\r\n"
     "Connection: keep-alive\r\n"
-    "X-Request-Id: " + request_id + "\r\n\r\n"
-    "retry: " + std::to_string(cfg_->sse_retry.count()) + "\n"
-    ": parley event stream\n\n" + id_line);
+    "X-Request-Id: "
+    + request_id
+    + "\r\n\r\n"
+      "retry: "
+    + std::to_string(cfg_->sse_retry.count())
+    + "\n"
+      ": parley event stream\n\n"
+    + id_line);
 }
 
 } // namespace parley

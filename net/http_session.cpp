@@ -12,17 +12,16 @@ http_session::http_session(asio::ip::tcp::socket&& socket,
                            std::shared_ptr<api> handler,
                            std::shared_ptr<server_state> state,
                            session_limits limits)
-  : stream_(std::move(socket)),
-    api_(std::move(handler)),
-    state_(std::move(state)),
-    limits_(limits) {
-}
+    : stream_(std::move(socket)),
+      api_(std::move(handler)),
+      state_(std::move(state)),
+      limits_(limits) {}
 
 void http_session::run() {
   // The socket was accepted onto this session's strand: start there.
-  asio::dispatch(stream_.get_executor(),
-                 beast::bind_front_handler(&http_session::do_read,
-                                           shared_from_this()));
+  asio::dispatch(
+    stream_.get_executor(),
+    beast::bind_front_handler(&http_session::do_read, shared_from_this()));
 }
 
 void http_session::do_read() {
@@ -31,9 +30,9 @@ void http_session::do_read() {
   parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header));
   // One deadline for the whole request: idle keep-alive and slow senders.
   stream_.expires_after(limits_.read_timeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&http_session::on_read,
-                                             shared_from_this()));
+  http::async_read(
+    stream_, buffer_, *parser_,
+    beast::bind_front_handler(&http_session::on_read, shared_from_this()));
 }
 
 void http_session::on_read(beast::error_code ec, size_t) {
@@ -50,8 +49,10 @@ void http_session::on_read(beast::error_code ec, size_t) {
                              "Request headers too large");
     // Other parser errors are a malformed request; socket errors, timeouts
     // and a clean end of stream just end the connection.
-    if (ec.category() == http::make_error_code(http::error::bad_target).category()
-        && ec != http::error::end_of_stream && ec != http::error::partial_message)
+    if (ec.category()
+          == http::make_error_code(http::error::bad_target).category()
+        && ec != http::error::end_of_stream
+        && ec != http::error::partial_message)
       return reply_and_close(http::status::bad_request, "Malformed request");
     return do_close();
   }
@@ -60,8 +61,8 @@ void http_session::on_read(beast::error_code ec, size_t) {
   method_ = std::string{to_sv(req.method_string())};
   log_target_ = redact_target(to_sv(req.target()));
   auto client_id = to_sv(req["X-Request-Id"]);
-  request_id_ =
-    is_sane_request_id(client_id) ? std::string{client_id} : make_request_id();
+  request_id_ = is_sane_request_id(client_id) ? std::string{client_id}
+                                              : make_request_id();
   keep_alive_ = req.keep_alive();
   if (req.method() == http::verb::get
       && to_sv(req.target()).substr(0, to_sv(req.target()).find('?'))
@@ -105,15 +106,15 @@ void http_session::start_stream(const http_request& req) {
   // before any byte of the stream. The check is a database round trip.
   auto params = std::get<stream_params>(checked);
   auto self = shared_from_this();
-  api_->read_newest_seq(params.user_id, [self, params](bool exists,
-                                                       int64_t newest) {
-    asio::post(self->stream_.get_executor(), [self, params, exists, newest] {
-      if (exists)
-        return self->open_stream(params, newest);
-      self->keep_alive_ = false;
-      self->on_response(unauthorized());
+  api_->read_newest_seq(
+    params.user_id, [self, params](bool exists, int64_t newest) {
+      asio::post(self->stream_.get_executor(), [self, params, exists, newest] {
+        if (exists)
+          return self->open_stream(params, newest);
+        self->keep_alive_ = false;
+        self->on_response(unauthorized());
+      });
     });
-  });
 }
 
 void http_session::open_stream(stream_params params, int64_t newest) {
@@ -125,9 +126,9 @@ void http_session::open_stream(stream_params params, int64_t newest) {
                params.user_id, params.resume_after, request_id_);
   // The socket moves to the stream; this session ends when we return.
   stream_.expires_never();
-  auto stream = std::make_shared<sse_stream>(
-    std::move(stream_), api_->config().sse_queue_limit, api_->counters(),
-    request_id_);
+  auto stream = std::make_shared<sse_stream>(std::move(stream_),
+                                             api_->config().sse_queue_limit,
+                                             api_->counters(), request_id_);
   auto actor = api_->spawn_stream_actor(params, stream);
   stream->start(api_->stream_prelude(request_id_, fresh_cursor),
                 std::move(actor));

@@ -13,7 +13,8 @@ http_response json_response(http::status status, const nlohmann::json& body) {
   http_response res{status, 11};
   res.set(http::field::content_type, "application/json; charset=utf-8");
   // Replace invalid UTF-8 rather than throw: a reply must never fail.
-  res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  res.body()
+    = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   res.prepare_payload();
   return res;
 }
@@ -61,8 +62,8 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
       continue;
     auto eq = pair.find('=');
     auto raw_key = pair.substr(0, eq);
-    auto raw_value =
-      eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    auto raw_value
+      = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
     auto key = percent_decode(raw_key, true);
     auto value = percent_decode(raw_value, true);
     out.emplace(key ? *key : std::string{raw_key},

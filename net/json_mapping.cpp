@@ -48,8 +48,8 @@ nlohmann::json to_json(const message_list& list, int64_t caller) {
 std::string format_event(const message& m, int64_t receiver, int64_t seq) {
   // dump() escapes newlines, so the data stays on one line.
   return "id: " + std::to_string(seq) + "\ndata: "
-         + to_json(m, receiver).dump(-1, ' ', false,
-                                     nlohmann::json::error_handler_t::replace)
+         + to_json(m, receiver)
+             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
          + "\n\n";
 }
 

@@ -11,8 +11,8 @@ namespace parley {
 
 namespace {
 
-constexpr char alphabet[] =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char alphabet[]
+  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 int decode_char(char ch) {
   if (ch >= 'A' && ch <= 'Z')
@@ -99,8 +99,8 @@ std::optional<std::string> base64url_decode(std::string_view text) {
 
 std::string jwt_sign_payload(std::string_view payload_json,
                              const std::string& key) {
-  static const std::string header =
-    base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
+  static const std::string header
+    = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
   auto signing_input = header + "." + base64url_encode(payload_json);
   return signing_input + "."
          + base64url_encode(hmac_sha256(key, signing_input));

@@ -10,13 +10,13 @@ listener::listener(asio::io_context& ioc,
                    const asio::ip::tcp::endpoint& endpoint,
                    std::shared_ptr<api> handler,
                    std::shared_ptr<server_state> state, session_limits limits)
-  : ioc_(ioc),
-    strand_(asio::make_strand(ioc)),
-    acceptor_(strand_),
-    retry_timer_(strand_),
-    api_(std::move(handler)),
-    state_(std::move(state)),
-    limits_(limits) {
+    : ioc_(ioc),
+      strand_(asio::make_strand(ioc)),
+      acceptor_(strand_),
+      retry_timer_(strand_),
+      api_(std::move(handler)),
+      state_(std::move(state)),
+      limits_(limits) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -42,9 +42,9 @@ void listener::stop() {
 void listener::do_accept() {
   if (!acceptor_.is_open())
     return;
-  acceptor_.async_accept(asio::make_strand(ioc_),
-                         beast::bind_front_handler(&listener::on_accept,
-                                                   shared_from_this()));
+  acceptor_.async_accept(
+    asio::make_strand(ioc_),
+    beast::bind_front_handler(&listener::on_accept, shared_from_this()));
 }
 
 void listener::on_accept(beast::error_code ec, asio::ip::tcp::socket socket) {

@@ -23,8 +23,7 @@ http_response api::render_metrics() const {
   metric("parley_sse_replays_total", "counter",
          "Streams that resumed from a cursor.", m.replays.load());
   metric("parley_sse_resets_total", "counter",
-         "Streams whose cursor was unknown (event: reset).",
-         m.resets.load());
+         "Streams whose cursor was unknown (event: reset).", m.resets.load());
   http_response res{http::status::ok, 11};
   res.set(http::field::content_type, "text/plain; version=0.0.4");
   res.body() = std::move(text);

@@ -65,10 +65,10 @@ find_token(const http_request& req,
            const std::map<std::string, std::string>& query) {
   auto auth = to_sv(req[http::field::authorization]);
   constexpr std::string_view bearer = "Bearer ";
-  if (auth.size() > bearer.size()
-      && auth.substr(0, bearer.size()) == bearer)
+  if (auth.size() > bearer.size() && auth.substr(0, bearer.size()) == bearer)
     return std::string{auth.substr(bearer.size())};
-  if (auto cookie = cookie_value(to_sv(req[http::field::cookie]), "parley_token");
+  if (auto cookie
+      = cookie_value(to_sv(req[http::field::cookie]), "parley_token");
       cookie && !cookie->empty())
     return cookie;
   if (auto it = query.find("token"); it != query.end() && !it->second.empty())

@@ -37,8 +37,7 @@ const std::vector<entry>& table() {
 }
 
 // Matches segment by segment; fills `id` from the "{id}" segment.
-bool matches(std::string_view pattern, std::string_view path,
-             std::string& id) {
+bool matches(std::string_view pattern, std::string_view path, std::string& id) {
   while (!pattern.empty() && !path.empty()) {
     auto p_end = pattern.find('/', 1);
     auto s_end = path.find('/', 1);

@@ -15,15 +15,15 @@ enum class route {
   auth_user,
   refresh_token,
   usernames,
-  conversations,      ///< GET list, POST create
-  conversation,       ///< GET one
+  conversations, ///< GET list, POST create
+  conversation,  ///< GET one
   other_participant,
-  messages,           ///< GET list, POST create
+  messages, ///< GET list, POST create
   read_messages,
-  message_stream,     ///< GET /api/messages (event stream)
+  message_stream, ///< GET /api/messages (event stream)
   healthz,
   metrics,
-  static_file,        ///< the web client
+  static_file, ///< the web client
 };
 
 /// The outcome of matching a request line.
@@ -37,7 +37,6 @@ struct route_match {
 
 /// Matches `path` (no query string) and `method` against the route table.
 /// Pure: no I/O, unit-tested.
-route_match match_route(boost::beast::http::verb method,
-                        std::string_view path);
+route_match match_route(boost::beast::http::verb method, std::string_view path);
 
 } // namespace parley

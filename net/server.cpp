@@ -4,8 +4,8 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
@@ -48,12 +48,11 @@ void drain(std::shared_ptr<asio::steady_timer> timer,
 
 server::server(caf::actor_system& sys, settings cfg, caf::actor db,
                caf::actor broker, std::shared_ptr<metrics> counters)
-  : sys_(sys),
-    cfg_(std::move(cfg)),
-    db_(std::move(db)),
-    broker_(std::move(broker)),
-    counters_(std::move(counters)) {
-}
+    : sys_(sys),
+      cfg_(std::move(cfg)),
+      db_(std::move(db)),
+      broker_(std::move(broker)),
+      counters_(std::move(counters)) {}
 
 bool server::run() {
   auto threads = static_cast<int>(cfg_.io_threads);
@@ -62,8 +61,8 @@ bool server::run() {
   auto files = std::make_shared<const static_files>(cfg_.web_root);
   if (files->size() == 0)
     spdlog::warn("web root '{}' has no files: no web client", cfg_.web_root);
-  auto handler = std::make_shared<api>(sys_, db_, broker_, cfg_, state, files,
-                                      counters_);
+  auto handler
+    = std::make_shared<api>(sys_, db_, broker_, cfg_, state, files, counters_);
   session_limits limits{cfg_.max_body, cfg_.max_header,
                         std::chrono::seconds(30)};
   std::shared_ptr<listener> lst;
@@ -71,8 +70,7 @@ bool server::run() {
     asio::ip::tcp::endpoint ep{asio::ip::make_address(cfg_.host), cfg_.port};
     lst = std::make_shared<listener>(ioc, ep, handler, state, limits);
   } catch (const std::exception& e) {
-    spdlog::error("cannot listen on {}:{}: {}", cfg_.host, cfg_.port,
-                  e.what());
+    spdlog::error("cannot listen on {}:{}: {}", cfg_.host, cfg_.port, e.what());
     return false;
   }
   auto ep = lst->local_endpoint();

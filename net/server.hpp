@@ -14,8 +14,8 @@ namespace parley {
 /// stop on SIGINT/SIGTERM.
 class server {
 public:
-  server(caf::actor_system& sys, settings cfg, caf::actor db,
-         caf::actor broker, std::shared_ptr<metrics> counters);
+  server(caf::actor_system& sys, settings cfg, caf::actor db, caf::actor broker,
+         std::shared_ptr<metrics> counters);
 
   /// Serves until SIGINT/SIGTERM, then drains in-flight requests and
   /// streams (bounded), stops the database and broker actors, waits for

@@ -25,10 +25,10 @@ constexpr size_t max_batch = 64;
 sse_stream::sse_stream(beast::tcp_stream&& stream, size_t queue_limit,
                        std::shared_ptr<metrics> counters,
                        std::string request_id)
-  : stream_(std::move(stream)),
-    queue_limit_(queue_limit),
-    counters_(std::move(counters)),
-    request_id_(std::move(request_id)) {
+    : stream_(std::move(stream)),
+      queue_limit_(queue_limit),
+      counters_(std::move(counters)),
+      request_id_(std::move(request_id)) {
   metrics::add(counters_->open_streams);
   metrics::add(counters_->streams_total);
 }
@@ -94,9 +94,9 @@ void sse_stream::do_write() {
   for (size_t i = 0; i < in_flight_; ++i)
     buffers.emplace_back(asio::buffer(*queue_[i]));
   stream_.expires_after(write_timeout);
-  asio::async_write(stream_, buffers,
-                    beast::bind_front_handler(&sse_stream::on_write,
-                                              shared_from_this()));
+  asio::async_write(
+    stream_, buffers,
+    beast::bind_front_handler(&sse_stream::on_write, shared_from_this()));
 }
 
 void sse_stream::on_write(beast::error_code ec, size_t) {

@@ -49,7 +49,7 @@ static_files::static_files(const std::string& root) {
 }
 
 http_response static_files::serve(const std::string& path,
-                                   bool head_only) const {
+                                  bool head_only) const {
   auto decoded = percent_decode(path, false).value_or(path);
   auto name = decoded == "/" ? std::string{"/index.html"} : decoded;
   auto it = files_.find(name);

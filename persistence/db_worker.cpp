@@ -56,15 +56,15 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
         return queries::find_user(tx, id);
       }));
     },
-    [&st](search_atom, int64_t caller, const std::string& prefix)
-      -> caf::result<std::vector<std::string>> {
+    [&st](search_atom, int64_t caller,
+          const std::string& prefix) -> caf::result<std::vector<std::string>> {
       using names = std::vector<std::string>;
       return reply(transact<names>(st, "search", [&](pqxx::work& tx) {
         return queries::search_usernames(tx, caller, prefix);
       }));
     },
-    [&st](conv_new_atom, int64_t caller, const std::string& name)
-      -> caf::result<conversation_reply> {
+    [&st](conv_new_atom, int64_t caller,
+          const std::string& name) -> caf::result<conversation_reply> {
       return reply(
         transact<conversation_reply>(st, "conv_new", [&](pqxx::work& tx) {
           return queries::create_conversation(tx, caller, name);

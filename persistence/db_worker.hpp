@@ -10,7 +10,6 @@
 #include <caf/stateful_actor.hpp>
 #include <pqxx/connection>
 
-
 namespace parley {
 
 /// A message post waiting for its worker's next group commit.

@@ -11,15 +11,16 @@ namespace {
   "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 // Columns of a conversation seen by participant p: other user o, message m.
-constexpr const char* conversation_columns =
-  "SELECT c.id, o.id, o.username, o.avatar_url,"
-  " m.id, m.content, m.user_id, " PARLEY_TS("m.created_at") ","
-  " COALESCE(p.messages_read_at < m.created_at, false)"
-  " FROM participants p"
-  " JOIN conversations c ON c.id = p.conversation_id"
-  " JOIN participants op ON op.conversation_id = c.id"
-  "  AND op.user_id <> p.user_id"
-  " JOIN users o ON o.id = op.user_id";
+constexpr const char* conversation_columns
+  = "SELECT c.id, o.id, o.username, o.avatar_url,"
+    " m.id, m.content, m.user_id, " PARLEY_TS(
+      "m.created_at") ","
+                      " COALESCE(p.messages_read_at < m.created_at, false)"
+                      " FROM participants p"
+                      " JOIN conversations c ON c.id = p.conversation_id"
+                      " JOIN participants op ON op.conversation_id = c.id"
+                      "  AND op.user_id <> p.user_id"
+                      " JOIN users o ON o.id = op.user_id";
 
 user to_user(const pqxx::row& row, int first) {
   user u;
@@ -79,13 +80,14 @@ void prepare(pqxx::connection& conn) {
   conn.prepare("participants_insert",
                "INSERT INTO participants (user_id, conversation_id)"
                " VALUES ($1, $3), ($2, $3)");
-  conn.prepare("conv_list",
-               std::string{conversation_columns}
-                 + " JOIN messages m ON m.id = c.last_message_id"
-                   " WHERE p.user_id = $1 AND ($2 = 0 OR c.last_message_id <"
-                   "  (SELECT last_message_id FROM conversations WHERE id = $2))"
-                   " ORDER BY c.last_message_id DESC LIMIT "
-                 + std::to_string(page_size));
+  conn.prepare(
+    "conv_list",
+    std::string{conversation_columns}
+      + " JOIN messages m ON m.id = c.last_message_id"
+        " WHERE p.user_id = $1 AND ($2 = 0 OR c.last_message_id <"
+        "  (SELECT last_message_id FROM conversations WHERE id = $2))"
+        " ORDER BY c.last_message_id DESC LIMIT "
+      + std::to_string(page_size));
   conn.prepare("conv_get",
                std::string{conversation_columns}
                  + " LEFT JOIN messages m ON m.id = c.last_message_id"
@@ -98,14 +100,16 @@ void prepare(pqxx::connection& conn) {
                " WHERE p.user_id = $1 AND p.conversation_id = $2");
   // Locks every participant's user row in id order (no deadlocks between
   // two messages of one pair); held to commit, so seq order = commit order.
-  conn.prepare("msg_lock_participants",
-               "SELECT u.id FROM users u JOIN participants p ON p.user_id = u.id"
-               " WHERE p.conversation_id = $1 ORDER BY u.id FOR UPDATE OF u");
+  conn.prepare(
+    "msg_lock_participants",
+    "SELECT u.id FROM users u JOIN participants p ON p.user_id = u.id"
+    " WHERE p.conversation_id = $1 ORDER BY u.id FOR UPDATE OF u");
   // The same for every conversation of a group commit, in one statement.
-  conn.prepare("msg_lock_batch",
-               "SELECT u.id FROM users u JOIN participants p ON p.user_id = u.id"
-               " WHERE p.conversation_id = ANY($1::bigint[])"
-               " ORDER BY u.id FOR UPDATE OF u");
+  conn.prepare(
+    "msg_lock_batch",
+    "SELECT u.id FROM users u JOIN participants p ON p.user_id = u.id"
+    " WHERE p.conversation_id = ANY($1::bigint[])"
+    " ORDER BY u.id FOR UPDATE OF u");
   // One round trip for the rest of a post: the message, the conversation's
   // last message, the sender's read cursor, and an inbox row (the next seq)
   // for every participant. The user rows are already locked.
@@ -126,20 +130,23 @@ void prepare(pqxx::connection& conn) {
                "   SELECT s.id, s.last_seq, m.id FROM s, m"
                "   RETURNING user_id, seq)"
                " SELECT m.id, " PARLEY_TS("m.created_at") ", d.user_id, d.seq"
-               " FROM m, d");
-  conn.prepare("msg_list",
-               "SELECT id, content, user_id, " PARLEY_TS("created_at")
-               " FROM messages WHERE conversation_id = $1"
-               " AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT "
-                 + std::to_string(page_size));
+                                                          " FROM m, d");
+  conn.prepare(
+    "msg_list",
+    "SELECT id, content, user_id, " PARLEY_TS(
+      "created_at") " FROM messages WHERE conversation_id = $1"
+                    " AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT "
+      + std::to_string(page_size));
   conn.prepare("inbox_head",
                "SELECT last_seq, COALESCE((SELECT min(seq) FROM deliveries"
                " WHERE user_id = $1), 0) FROM users WHERE id = $1");
   conn.prepare("inbox_page",
-               "SELECT d.seq, m.id, m.content, m.user_id, "
-               PARLEY_TS("m.created_at") ", m.conversation_id"
-               " FROM deliveries d JOIN messages m ON m.id = d.message_id"
-               " WHERE d.user_id = $1 AND d.seq > $2 ORDER BY d.seq LIMIT $3");
+               "SELECT d.seq, m.id, m.content, m.user_id, " PARLEY_TS(
+                 "m.created_at") ", m.conversation_id"
+                                 " FROM deliveries d JOIN messages m ON m.id = "
+                                 "d.message_id"
+                                 " WHERE d.user_id = $1 AND d.seq > $2 ORDER "
+                                 "BY d.seq LIMIT $3");
   conn.prepare("mark_read",
                "UPDATE participants SET messages_read_at = now()"
                " WHERE user_id = $1 AND conversation_id = $2 RETURNING 1");
@@ -257,8 +264,7 @@ caf::expected<created_message> create_message(pqxx::work& tx, int64_t caller,
     member = member || row[0].as<int64_t>() == caller;
   if (!member)
     return not_found_for(tx, caller);
-  auto rows = tx.exec_prepared("msg_create", content, caller,
-                               conversation_id);
+  auto rows = tx.exec_prepared("msg_create", content, caller, conversation_id);
   created_message created;
   created.msg.id = rows.at(0)[0].as<int64_t>();
   created.msg.created_at = rows[0][1].as<std::string>();
@@ -278,8 +284,7 @@ caf::expected<message_list> list_messages(pqxx::work& tx, int64_t caller,
   if (auto ok = mark_read(tx, caller, conversation_id); !ok)
     return ok.error();
   message_list list;
-  for (const auto& row :
-       tx.exec_prepared("msg_list", conversation_id, before))
+  for (const auto& row : tx.exec_prepared("msg_list", conversation_id, before))
     list.push_back(to_message(row, 0, conversation_id));
   return list;
 }
@@ -303,8 +308,8 @@ caf::expected<inbox_page> read_inbox(pqxx::work& tx, int64_t user,
     return page;
   for (const auto& row : tx.exec_prepared("inbox_page", user, after, limit)) {
     auto conv = row[5].as<int64_t>();
-    page.events.push_back(inbox_event{row[0].as<int64_t>(),
-                                      to_message(row, 1, conv)});
+    page.events.push_back(
+      inbox_event{row[0].as<int64_t>(), to_message(row, 1, conv)});
   }
   return page;
 }

@@ -25,8 +25,8 @@ struct actor_fixture {
 
   caf::actor_system_config cfg;
   caf::actor_system sys{make_config(cfg)};
-  caf::scheduler::test_coordinator& sched =
-    dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  caf::scheduler::test_coordinator& sched
+    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   std::vector<caf::actor> spawned;
 
   /// Runs every pending message; does not fire timeouts.
@@ -52,8 +52,8 @@ struct actor_fixture {
   ~actor_fixture() {
     for (auto& a : spawned)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    for (int i = 0; i < 1000 && (sched.has_job() || sched.has_pending_timeout());
-         ++i) {
+    for (int i = 0;
+         i < 1000 && (sched.has_job() || sched.has_pending_timeout()); ++i) {
       sched.run();
       sched.trigger_timeouts();
     }
@@ -121,9 +121,9 @@ inline inbox_page read_page(const std::map<int64_t, message>& inbox,
   return page;
 }
 
-inline caf::behavior fake_inbox(caf::stateful_actor<fake_inbox_state>* self,
-                                std::shared_ptr<std::map<int64_t, message>> inbox,
-                                bool hold) {
+inline caf::behavior
+fake_inbox(caf::stateful_actor<fake_inbox_state>* self,
+           std::shared_ptr<std::map<int64_t, message>> inbox, bool hold) {
   self->state.inbox = std::move(inbox);
   self->state.hold = hold;
   return {

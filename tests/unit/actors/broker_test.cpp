@@ -2,8 +2,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "actors/atoms.hpp"
 #include "actor_fixture.hpp"
+#include "actors/atoms.hpp"
 
 using namespace parley;
 using namespace parley::test;
@@ -19,8 +19,7 @@ caf::behavior recorder(caf::event_based_actor*,
   };
 }
 
-created_message created(int64_t id, int64_t sender,
-                        std::vector<recipient> to) {
+created_message created(int64_t id, int64_t sender, std::vector<recipient> to) {
   return created_message{msg(id, sender), std::move(to)};
 }
 
@@ -68,9 +67,9 @@ TEST_CASE("one serialisation per user, shared by all its streams",
   };
   auto broker = fx.spawn(parley::broker, counting);
   for (int tab = 0; tab < 3; ++tab)
-    caf::anon_send(broker, subscribe_atom::value, int64_t{2},
-                   fx.spawn(recorder,
-                            std::make_shared<std::vector<int64_t>>()));
+    caf::anon_send(
+      broker, subscribe_atom::value, int64_t{2},
+      fx.spawn(recorder, std::make_shared<std::vector<int64_t>>()));
   fx.run();
   caf::anon_send(broker, deliver_atom::value,
                  created(100, 1, {{1, 1}, {2, 1}}));
@@ -108,14 +107,12 @@ TEST_CASE("shutdown reaches every stream, also late subscribers",
   auto listener = [told](caf::event_based_actor*) -> caf::behavior {
     return {[told](shutdown_atom) { ++*told; }};
   };
-  caf::anon_send(broker, subscribe_atom::value, int64_t{1},
-                 fx.spawn(listener));
+  caf::anon_send(broker, subscribe_atom::value, int64_t{1}, fx.spawn(listener));
   fx.run();
   caf::anon_send(broker, shutdown_atom::value);
   fx.run();
   CHECK(*told == 1);
-  caf::anon_send(broker, subscribe_atom::value, int64_t{2},
-                 fx.spawn(listener));
+  caf::anon_send(broker, subscribe_atom::value, int64_t{2}, fx.spawn(listener));
   fx.run();
   CHECK(*told == 2);
 }

@@ -29,9 +29,8 @@ struct stream_fixture : actor_fixture {
     db = spawn(fake_inbox, inbox, hold_db);
     auto* user = &subscribed_user;
     auto fake_broker = spawn([user](caf::event_based_actor*) -> caf::behavior {
-      return {[user](subscribe_atom, int64_t u, const caf::actor&) {
-        *user = u;
-      }};
+      return {
+        [user](subscribe_atom, int64_t u, const caf::actor&) { *user = u; }};
     });
     sse_connection_config c;
     c.user_id = me;
@@ -51,10 +50,10 @@ struct stream_fixture : actor_fixture {
   // A live event as the broker would send it.
   void live(int64_t seq, int64_t sender = peer) {
     auto m = msg(100 + seq, sender);
-    caf::anon_send(stream, event_atom::value,
-                   sse_event{seq, sender == me,
-                             std::make_shared<const std::string>(
-                               test_format(m, me, seq))});
+    caf::anon_send(
+      stream, event_atom::value,
+      sse_event{seq, sender == me,
+                std::make_shared<const std::string>(test_format(m, me, seq))});
   }
 
   // Puts seq into the inbox (committed), as the database would.
@@ -111,8 +110,7 @@ TEST_CASE("seqs that arrive out of order are written in order",
   CHECK(fx.ids() == range(1, 3));
 }
 
-TEST_CASE("a gap that does not fill is read from the inbox",
-          "[actors][sse]") {
+TEST_CASE("a gap that does not fill is read from the inbox", "[actors][sse]") {
   stream_fixture fx;
   fx.start(-1);
   fx.run();
@@ -133,7 +131,7 @@ TEST_CASE("resume replays the inbox after the cursor, in pages",
     fx.commit(s);
   fx.start(2); // Last-Event-ID: 2
   fx.run();
-  CHECK(fx.ids() == range(3, 8)); // pages of 3: 3-5, 6-8, then empty
+  CHECK(fx.ids() == range(3, 8));      // pages of 3: 3-5, 6-8, then empty
   CHECK(fx.sink->drain_requests == 2); // each full page waited for the sink
 }
 

@@ -46,8 +46,8 @@ TEST_CASE("the INI file and the command line both set keys", "[config]") {
   parley_config cfg;
   std::string ini = std::string{PARLEY_SOURCE_DIR} + "/config/parley.ini";
   std::string file_arg = "--config-file=" + ini;
-  std::vector<std::string> args = {"parley", file_arg, "--parley.port=9100",
-                                   "--parley.token-lifetime=3s"};
+  std::vector<std::string> args
+    = {"parley", file_arg, "--parley.port=9100", "--parley.token-lifetime=3s"};
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());

@@ -20,8 +20,10 @@ TEST_CASE("query strings are decoded", "[http]") {
 TEST_CASE("secrets are redacted from logged targets", "[http]") {
   CHECK(redact_target("/api/messages?token=abc.def.ghi&include_own=true")
         == "/api/messages?token=REDACTED&include_own=true");
-  CHECK(redact_target("/cb?code=1&state=2") == "/cb?code=REDACTED&state=REDACTED");
-  CHECK(redact_target("/api/usernames?search=jo") == "/api/usernames?search=jo");
+  CHECK(redact_target("/cb?code=1&state=2")
+        == "/cb?code=REDACTED&state=REDACTED");
+  CHECK(redact_target("/api/usernames?search=jo")
+        == "/api/usernames?search=jo");
   CHECK(redact_target("/plain") == "/plain");
 }
 
@@ -84,8 +86,7 @@ TEST_CASE("JSON bodies are checked before use", "[http]") {
   CHECK(status_of(parse_json_body(post("", "{}"))) == 415);
   CHECK(status_of(parse_json_body(post("application/json", ""))) == 400);
   CHECK(status_of(parse_json_body(post("application/json", "{"))) == 400);
-  CHECK(status_of(parse_json_body(
-          post("application/json", "{\"a\":\"\xff\"}")))
+  CHECK(status_of(parse_json_body(post("application/json", "{\"a\":\"\xff\"}")))
         == 400);
   CHECK(status_of(parse_json_body(post("application/json", "[]"))) == 422);
   CHECK(status_of(parse_json_body(post("application/json", "\"x\""))) == 422);
@@ -102,8 +103,7 @@ TEST_CASE("string fields", "[http]") {
         == 422);
 }
 
-TEST_CASE("tokens come from header, cookie or query, in that order",
-          "[http]") {
+TEST_CASE("tokens come from header, cookie or query, in that order", "[http]") {
   http_request req{http::verb::get, "/api/auth_user", 11};
   std::map<std::string, std::string> query{{"token", "q"}};
   CHECK(find_token(req, query) == "q");

@@ -6,7 +6,8 @@ using namespace parley;
 
 TEST_CASE("users map to the API shape", "[json]") {
   user u{7, "jane", std::nullopt};
-  CHECK(to_json(u).dump() == R"({"avatarURL":null,"id":"7","username":"jane"})");
+  CHECK(to_json(u).dump()
+        == R"({"avatarURL":null,"id":"7","username":"jane"})");
   u.avatar_url = "https://x/a.png";
   CHECK(to_json(u)["avatarURL"] == "https://x/a.png");
 }

@@ -41,10 +41,10 @@ TEST_CASE("wrong key, tampering and malformed tokens fail", "[jwt]") {
   auto first = token.find('.');
   auto last = token.rfind('.');
   // Claims of user 43, re-encoded, with the old signature.
-  auto forged_payload = base64url_encode(
-    R"({"sub":"43","iat":1700000000,"exp":1700000060})");
-  auto forged = token.substr(0, first + 1) + forged_payload
-                + token.substr(last);
+  auto forged_payload
+    = base64url_encode(R"({"sub":"43","iat":1700000000,"exp":1700000060})");
+  auto forged
+    = token.substr(0, first + 1) + forged_payload + token.substr(last);
   CHECK_FALSE(jwt_verify(forged, key, now));
   auto flipped = token;
   flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
@@ -65,15 +65,15 @@ TEST_CASE("alg none is refused even with an empty signature", "[jwt]") {
 TEST_CASE("well-signed tokens with malformed claims fail", "[jwt]") {
   auto ok = jwt_sign_payload(R"({"sub":"5","iat":1,"exp":9999999999})", key);
   CHECK(jwt_verify(ok, key, now));
-  for (const char* payload : {
-         R"({"sub":5,"iat":1,"exp":9999999999})",      // sub not a string
-         R"({"sub":"x","iat":1,"exp":9999999999})",    // sub not an id
-         R"({"sub":"0","iat":1,"exp":9999999999})",    // no user 0
-         R"({"sub":"5","iat":1,"exp":"9999999999"})",  // exp not a number
-         R"({"sub":"5","iat":1})",                     // no exp
-         R"({"sub":"5","exp":9999999999})",            // no iat
-         R"(["sub"])",                                 // not an object
-         "not json"}) {
+  for (const char* payload :
+       {R"({"sub":5,"iat":1,"exp":9999999999})",     // sub not a string
+        R"({"sub":"x","iat":1,"exp":9999999999})",   // sub not an id
+        R"({"sub":"0","iat":1,"exp":9999999999})",   // no user 0
+        R"({"sub":"5","iat":1,"exp":"9999999999"})", // exp not a number
+        R"({"sub":"5","iat":1})",                    // no exp
+        R"({"sub":"5","exp":9999999999})",           // no iat
+        R"(["sub"])",                                // not an object
+        "not json"}) {
     INFO(payload);
     CHECK_FALSE(jwt_verify(jwt_sign_payload(payload, key), key, now));
   }

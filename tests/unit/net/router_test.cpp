@@ -39,8 +39,7 @@ TEST_CASE("wrong method on a known path is 405 with Allow", "[router]") {
   CHECK(m.allow == "GET");
 }
 
-TEST_CASE("unknown API paths are 404, the rest is the web client",
-          "[router]") {
+TEST_CASE("unknown API paths are 404, the rest is the web client", "[router]") {
   CHECK(match_route(verb::get, "/api/nope").outcome == kind::not_found);
   CHECK(match_route(verb::get, "/api").outcome == kind::not_found);
   CHECK(match_route(verb::get, "/api/login/").outcome == kind::not_found);
@@ -53,8 +52,7 @@ TEST_CASE("unknown API paths are 404, the rest is the web client",
   auto page = match_route(verb::get, "/chat/7");
   CHECK(page.outcome == kind::found);
   CHECK(page.target == route::static_file);
-  CHECK(match_route(verb::post, "/chat/7").outcome
-        == kind::method_not_allowed);
+  CHECK(match_route(verb::post, "/chat/7").outcome == kind::method_not_allowed);
 }
 
 TEST_CASE("health, metrics and stream", "[router]") {

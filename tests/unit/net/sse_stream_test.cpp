@@ -74,7 +74,8 @@ TEST_CASE("a stream whose client stops reading is cut; others are not",
   // Written from this thread: write() is the thread-safe entry point. The
   // pace is what a reading client keeps up with: after every 16 KiB, wait
   // (bounded) until the fast client has read all but 16 KiB of it.
-  auto pace_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto pace_deadline
+    = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   for (size_t i = 0; i < chunks; ++i) {
     slow.stream->write(chunk);
     fast.stream->write(chunk);

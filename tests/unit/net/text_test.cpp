@@ -19,10 +19,10 @@ TEST_CASE("UTF-8 validation is strict", "[text]") {
   CHECK(is_valid_utf8("plain"));
   CHECK(is_valid_utf8("é 😀 ✓"));
   CHECK_FALSE(is_valid_utf8("\xff"));
-  CHECK_FALSE(is_valid_utf8("\xc3"));            // truncated
-  CHECK_FALSE(is_valid_utf8("\xc0\xaf"));        // overlong '/'
-  CHECK_FALSE(is_valid_utf8("\xe0\x80\xaf"));    // overlong, 3 bytes
-  CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));    // surrogate
+  CHECK_FALSE(is_valid_utf8("\xc3"));             // truncated
+  CHECK_FALSE(is_valid_utf8("\xc0\xaf"));         // overlong '/'
+  CHECK_FALSE(is_valid_utf8("\xe0\x80\xaf"));     // overlong, 3 bytes
+  CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));     // surrogate
   CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80")); // past U+10FFFF
 }
 
