@@ -64,11 +64,8 @@ api::api(caf::actor_system& sys, caf::actor db, caf::actor broker, settings cfg,
 
 void api::handle(const http_request& req, responder done) {
   auto target = to_sv(req.target());
-  auto qpos = target.find('?');
-  auto path = target.substr(0, qpos);
-  api_request r{req, match_route(req.method(), path), {}, 0};
-  if (qpos != std::string_view::npos)
-    r.query = parse_query(target.substr(qpos + 1));
+  auto path = target_path(target);
+  api_request r{req, match_route(req.method(), path), target_query(target), 0};
   using kind = route_match::kind;
   if (r.match.outcome == kind::not_found)
     return done(error_response(http::status::not_found, "Not found"));

@@ -29,11 +29,7 @@ int64_t stream_cursor(const http_request& req,
 
 std::variant<http_response, stream_params>
 api::check_stream(const http_request& req) {
-  auto target = to_sv(req.target());
-  auto qpos = target.find('?');
-  api_request r{req, {}, {}, 0};
-  if (qpos != std::string_view::npos)
-    r.query = parse_query(target.substr(qpos + 1));
+  api_request r{req, {}, target_query(to_sv(req.target())), 0};
   if (!authenticate(r))
     return unauthorized();
   if (to_sv(req[http::field::accept]).find("text/event-stream")

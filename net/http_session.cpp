@@ -64,9 +64,10 @@ void http_session::on_read(beast::error_code ec, size_t) {
   request_id_ = is_sane_request_id(client_id) ? std::string{client_id}
                                               : make_request_id();
   keep_alive_ = req.keep_alive();
-  if (req.method() == http::verb::get
-      && to_sv(req.target()).substr(0, to_sv(req.target()).find('?'))
-           == "/api/messages")
+  // The stream takes the socket over, so it branches off here, not in api.
+  auto match = match_route(req.method(), target_path(to_sv(req.target())));
+  if (match.outcome == route_match::kind::found
+      && match.target == route::message_stream)
     return start_stream(req);
   ++state_->in_flight;
   counted_ = true;

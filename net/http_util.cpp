@@ -72,6 +72,13 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
   return out;
 }
 
+std::map<std::string, std::string> target_query(std::string_view target) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos)
+    return {};
+  return parse_query(target.substr(q + 1));
+}
+
 std::optional<std::string> cookie_value(std::string_view header,
                                         std::string_view name) {
   while (!header.empty()) {

@@ -41,6 +41,14 @@ http_response error_response(const caf::error& err,
 /// malformed escapes are kept verbatim).
 std::map<std::string, std::string> parse_query(std::string_view query);
 
+/// The path of a request target ("/a/b?x=1" -> "/a/b").
+inline std::string_view target_path(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+/// The decoded query of a request target (empty without '?').
+std::map<std::string, std::string> target_query(std::string_view target);
+
 /// Value of cookie `name` in a Cookie header, if present.
 std::optional<std::string> cookie_value(std::string_view header,
                                         std::string_view name);

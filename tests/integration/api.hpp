@@ -90,4 +90,20 @@ private:
   std::uint16_t port_;
 };
 
+/// Two fresh users and their conversation: the set-up of most message and
+/// stream tests.
+struct pair_fixture {
+  explicit pair_fixture(const api& client)
+    : alice(client.login(unique_name("alice"))),
+      bob(client.login(unique_name("bob"))),
+      id(client.start_conversation(alice, bob.username)
+           .at("id")
+           .get<std::string>()) {
+  }
+
+  user_session alice;
+  user_session bob;
+  std::string id;
+};
+
 } // namespace itest

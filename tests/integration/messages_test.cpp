@@ -15,19 +15,6 @@ using namespace itest;
 
 namespace {
 
-/// Two users and their conversation, the set-up of most message tests.
-struct pair_fixture {
-  explicit pair_fixture(const api& client)
-    : alice(client.login(unique_name("alice"))),
-      bob(client.login(unique_name("bob"))),
-      id(client.start_conversation(alice, bob.username).at("id").get<std::string>()) {
-  }
-
-  user_session alice;
-  user_session bob;
-  std::string id;
-};
-
 std::string repeat(const std::string& piece, int times) {
   std::string out;
   for (int i = 0; i < times; ++i)

@@ -25,19 +25,6 @@ namespace {
 
 constexpr auto event_wait = 10s;
 
-/// Two users and their conversation.
-struct pair_fixture {
-  explicit pair_fixture(const api& client)
-    : alice(client.login(unique_name("alice"))),
-      bob(client.login(unique_name("bob"))),
-      id(client.start_conversation(alice, bob.username).at("id").get<std::string>()) {
-  }
-
-  user_session alice;
-  user_session bob;
-  std::string id;
-};
-
 /// Opens a stream as `as`; REQUIREs 200.
 void open_stream(sse_client& stream, const user_session& as,
                  const std::string& query = {},
