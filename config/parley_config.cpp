@@ -9,6 +9,11 @@
 namespace parley {
 
 parley_config::parley_config() {
+  // CAF's default work-stealing workers poll (and sleep 50 us between polls)
+  // while idle: on two cores that cost more CPU than the messages. Work
+  // sharing waits on a condition variable instead. Still overridable with
+  // --scheduler.policy=stealing.
+  set("scheduler.policy", caf::atom("sharing"));
   opt_group{custom_options_, "parley"}
     .add(host, "host", "listen address")
     .add(port, "port", "listen port (0: pick a free one and log it)")

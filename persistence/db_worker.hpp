@@ -10,13 +10,13 @@
 #include <caf/stateful_actor.hpp>
 #include <pqxx/connection>
 
+#include "persistence/post_queries.hpp"
+
 namespace parley {
 
 /// A message post waiting for its worker's next group commit.
 struct pending_post {
-  int64_t caller = 0;
-  int64_t conversation_id = 0;
-  std::string content;
+  queries::new_message input;
   caf::response_promise reply;
 };
 
@@ -55,7 +55,10 @@ struct db_worker_state {
 caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
                         std::string db_url, caf::actor broker);
 
-/// Spawns `size` detached workers behind one round-robin pool actor.
+/// Spawns `size` detached workers behind one pool actor. Posts go to the
+/// worker of their conversation (so one conversation's posts share a group
+/// commit and never wait for each other's row locks); everything else goes
+/// round robin.
 caf::actor spawn_db_pool(caf::actor_system& sys, const std::string& db_url,
                          size_t size, caf::actor broker);
 

@@ -1,7 +1,5 @@
 #include "persistence/post_batch.hpp"
 
-#include <string>
-
 #include "actors/atoms.hpp"
 #include "persistence/queries.hpp"
 #include "persistence/transact.hpp"
@@ -11,17 +9,6 @@ namespace parley {
 namespace {
 
 using outcome = caf::expected<created_message>;
-
-// The batch's conversation ids as a PostgreSQL array literal.
-std::string id_array(const std::vector<pending_post>& posts) {
-  std::string out = "{";
-  for (const auto& p : posts) {
-    if (out.size() > 1)
-      out += ',';
-    out += std::to_string(p.conversation_id);
-  }
-  return out + "}";
-}
 
 // Keeps the promise of `post` with `result`; hands a commit to the broker.
 void finish(caf::stateful_actor<db_worker_state>* self, pending_post& post,
@@ -54,15 +41,16 @@ void flush_posts(caf::stateful_actor<db_worker_state>* self) {
   if (posts.empty())
     return;
   using outcomes = std::vector<outcome>;
-  auto all = transact<outcomes>(st, "msg_post", [&](pqxx::work& tx) {
-    if (posts.size() > 1)
-      tx.exec_prepared("msg_lock_batch", id_array(posts));
-    outcomes out;
-    for (const auto& p : posts)
-      out.push_back(
-        queries::create_message(tx, p.caller, p.conversation_id, p.content));
-    return caf::expected<outcomes>{std::move(out)};
-  });
+  auto save = [&st](std::vector<queries::new_message> batch) {
+    return transact<outcomes>(st, "msg_post", [&](pqxx::work& tx) {
+      return caf::expected<outcomes>{queries::create_messages(tx, batch)};
+    });
+  };
+  std::vector<queries::new_message> batch;
+  batch.reserve(posts.size());
+  for (const auto& p : posts)
+    batch.push_back(p.input);
+  auto all = save(std::move(batch));
   if (all) {
     for (size_t i = 0; i < posts.size(); ++i)
       finish(self, posts[i], (*all)[i]);
@@ -75,11 +63,11 @@ void flush_posts(caf::stateful_actor<db_worker_state>* self) {
   }
   // One bad post must not sink the others: each on its own.
   for (auto& p : posts) {
-    auto one = transact<created_message>(st, "msg_post", [&](pqxx::work& tx) {
-      return queries::create_message(tx, p.caller, p.conversation_id,
-                                     p.content);
-    });
-    finish(self, p, one);
+    auto one = save({p.input});
+    if (one)
+      finish(self, p, one->front());
+    else
+      p.reply.deliver(one.error());
   }
 }
 

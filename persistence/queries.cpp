@@ -1,6 +1,9 @@
 #include "persistence/queries.hpp"
 
+#include <limits>
+
 #include "actors/errors.hpp"
+#include "persistence/post_queries.hpp"
 
 namespace parley::queries {
 
@@ -51,17 +54,16 @@ conversation to_conversation(const pqxx::row& row) {
   return c;
 }
 
-// Why a participant lookup failed: no such conversation for this caller
-// (404), or no such caller at all (401: the token names a deleted user).
+} // namespace
+
 caf::error not_found_for(pqxx::work& tx, int64_t caller) {
   if (tx.exec_prepared("user_by_id", caller).empty())
     return make_error(ec::unknown_caller);
   return make_error(ec::not_found);
 }
 
-} // namespace
-
 void prepare(pqxx::connection& conn) {
+  prepare_posts(conn);
   conn.prepare("user_insert", "INSERT INTO users (username) VALUES ($1)"
                               " ON CONFLICT DO NOTHING");
   conn.prepare("user_by_name", "SELECT id, username, avatar_url FROM users"
@@ -98,45 +100,11 @@ void prepare(pqxx::connection& conn) {
                "  AND op.user_id <> p.user_id"
                " JOIN users o ON o.id = op.user_id"
                " WHERE p.user_id = $1 AND p.conversation_id = $2");
-  // Locks every participant's user row in id order (no deadlocks between
-  // two messages of one pair); held to commit, so seq order = commit order.
-  conn.prepare(
-    "msg_lock_participants",
-    "SELECT u.id FROM users u JOIN participants p ON p.user_id = u.id"
-    " WHERE p.conversation_id = $1 ORDER BY u.id FOR UPDATE OF u");
-  // The same for every conversation of a group commit, in one statement.
-  conn.prepare(
-    "msg_lock_batch",
-    "SELECT u.id FROM users u JOIN participants p ON p.user_id = u.id"
-    " WHERE p.conversation_id = ANY($1::bigint[])"
-    " ORDER BY u.id FOR UPDATE OF u");
-  // One round trip for the rest of a post: the message, the conversation's
-  // last message, the sender's read cursor, and an inbox row (the next seq)
-  // for every participant. The user rows are already locked.
-  conn.prepare("msg_create",
-               "WITH m AS (INSERT INTO messages (content, user_id,"
-               "   conversation_id) VALUES ($1, $2, $3)"
-               "   RETURNING id, created_at),"
-               " c AS (UPDATE conversations SET last_message_id = m.id"
-               "   FROM m WHERE conversations.id = $3),"
-               " r AS (UPDATE participants SET messages_read_at = m.created_at"
-               "   FROM m WHERE participants.user_id = $2"
-               "   AND participants.conversation_id = $3),"
-               " s AS (UPDATE users SET last_seq = last_seq + 1"
-               "   WHERE id IN (SELECT user_id FROM participants"
-               "                WHERE conversation_id = $3)"
-               "   RETURNING id, last_seq),"
-               " d AS (INSERT INTO deliveries (user_id, seq, message_id)"
-               "   SELECT s.id, s.last_seq, m.id FROM s, m"
-               "   RETURNING user_id, seq)"
-               " SELECT m.id, " PARLEY_TS("m.created_at") ", d.user_id, d.seq"
-                                                          " FROM m, d");
-  conn.prepare(
-    "msg_list",
-    "SELECT id, content, user_id, " PARLEY_TS(
-      "created_at") " FROM messages WHERE conversation_id = $1"
-                    " AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT "
-      + std::to_string(page_size));
+  conn.prepare("msg_list",
+               "SELECT id, content, user_id, " PARLEY_TS(
+                 "created_at") " FROM messages WHERE conversation_id = $1"
+                               " AND id < $2 ORDER BY id DESC LIMIT "
+                 + std::to_string(page_size));
   conn.prepare("inbox_head",
                "SELECT last_seq, COALESCE((SELECT min(seq) FROM deliveries"
                " WHERE user_id = $1), 0) FROM users WHERE id = $1");
@@ -255,28 +223,6 @@ caf::expected<user> other_participant(pqxx::work& tx, int64_t caller,
   return to_user(rows[0], 0);
 }
 
-caf::expected<created_message> create_message(pqxx::work& tx, int64_t caller,
-                                              int64_t conversation_id,
-                                              const std::string& content) {
-  auto locked = tx.exec_prepared("msg_lock_participants", conversation_id);
-  bool member = false;
-  for (const auto& row : locked)
-    member = member || row[0].as<int64_t>() == caller;
-  if (!member)
-    return not_found_for(tx, caller);
-  auto rows = tx.exec_prepared("msg_create", content, caller, conversation_id);
-  created_message created;
-  created.msg.id = rows.at(0)[0].as<int64_t>();
-  created.msg.created_at = rows[0][1].as<std::string>();
-  created.msg.content = content;
-  created.msg.user_id = caller;
-  created.msg.conversation_id = conversation_id;
-  for (const auto& row : rows)
-    created.recipients.push_back(
-      recipient{row[2].as<int64_t>(), row[3].as<int64_t>()});
-  return created;
-}
-
 caf::expected<message_list> list_messages(pqxx::work& tx, int64_t caller,
                                           int64_t conversation_id,
                                           int64_t before) {
@@ -284,6 +230,10 @@ caf::expected<message_list> list_messages(pqxx::work& tx, int64_t caller,
   if (auto ok = mark_read(tx, caller, conversation_id); !ok)
     return ok.error();
   message_list list;
+  // No cursor: below every id. A plain range keeps the generic plan an
+  // index range scan (db_worker.cpp forces generic plans).
+  if (before <= 0)
+    before = std::numeric_limits<int64_t>::max();
   for (const auto& row : tx.exec_prepared("msg_list", conversation_id, before))
     list.push_back(to_message(row, 0, conversation_id));
   return list;

@@ -39,9 +39,6 @@ caf::expected<conversation> get_conversation(pqxx::work& tx, int64_t caller,
 caf::expected<user> other_participant(pqxx::work& tx, int64_t caller,
                                       int64_t conversation_id);
 
-caf::expected<created_message> create_message(pqxx::work& tx, int64_t caller,
-                                              int64_t conversation_id,
-                                              const std::string& content);
 caf::expected<message_list> list_messages(pqxx::work& tx, int64_t caller,
                                           int64_t conversation_id,
                                           int64_t before);
@@ -52,6 +49,11 @@ caf::expected<void> mark_read(pqxx::work& tx, int64_t caller,
 /// with the user's newest and oldest retained seq.
 caf::expected<inbox_page> read_inbox(pqxx::work& tx, int64_t user,
                                      int64_t after, int64_t limit);
+
+/// Why a participant lookup failed: the conversation is not the caller's
+/// (not_found: 404), or the caller itself does not exist (unknown_caller:
+/// 401, a token of a deleted user).
+caf::error not_found_for(pqxx::work& tx, int64_t caller);
 
 /// Escapes LIKE's metacharacters (`\`, `%`, `_`) so `text` matches literally.
 std::string escape_like(const std::string& text);

@@ -145,3 +145,49 @@ TEST_CASE("concurrent messages in one conversation are each stored once",
   }
   CHECK(contents.size() == 20);
 }
+
+TEST_CASE("an outsider's posts racing a pair's posts are refused and change "
+          "nothing; the pair's are stored verbatim",
+          "[integration][concurrency]") {
+  server_process server;
+  api client{server.port()};
+  auto alice = client.login(unique_name("alice"));
+  auto bob = client.login(unique_name("bob"));
+  auto carol = client.login(unique_name("carol"));
+  auto id = client.start_conversation(alice, bob.username)["id"].get<std::string>();
+  // Posts that arrive together are saved together; contents that need
+  // quoting in a batch must come back exactly as sent.
+  const std::vector<std::string> tricky{
+    R"(say "hi")", R"(C:\dir\)", "{a,b}", "NULL", "line one\nline two",
+    "ünïcödé ✓", "'; DROP TABLE messages; --", R"(\"{}\")"};
+  auto outcomes = race(30, [&](int i) {
+    const auto& from = i % 3 == 0 ? alice : i % 3 == 1 ? bob : carol;
+    auto content = tricky[static_cast<std::size_t>(i) % tricky.size()] + " #"
+                   + std::to_string(i);
+    return client.post("/api/conversations/" + id + "/messages",
+                       {{"content", content}}, from.token);
+  });
+  std::set<std::string> expected;
+  std::string newest;
+  for (int i = 0; i < 30; ++i) {
+    const auto& out = outcomes[static_cast<std::size_t>(i)];
+    INFO("post " << i << " error: " << out.error);
+    CHECK(out.status == (i % 3 == 2 ? 404 : 201));
+    if (i % 3 != 2) {
+      expected.insert(tricky[static_cast<std::size_t>(i) % tricky.size()]
+                      + " #" + std::to_string(i));
+      if (newest.empty() || id_number(json(out.id)) > id_number(json(newest)))
+        newest = out.id;
+    }
+  }
+  std::set<std::string> stored;
+  for (const auto& m : client.messages(alice, id))
+    stored.insert(m["content"].get<std::string>());
+  CHECK(stored == expected);
+  // The conversation's last message is the newest of the race; the
+  // outsider still has no conversation.
+  auto listed = client.conversations(bob);
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0]["lastMessage"]["id"] == newest);
+  CHECK(client.conversations(carol).empty());
+}
