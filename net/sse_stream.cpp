@@ -64,7 +64,7 @@ void sse_stream::notify_drained(caf::actor listener) {
              [self = shared_from_this(), listener = std::move(listener)] {
                if (self->closed_)
                  return; // the actor hears closed_atom instead
-               if (self->queue_.empty())
+               if (self->head_ == self->queue_.size())
                  caf::anon_send(listener, drained_atom::value);
                else
                  self->drain_listener_ = listener;
@@ -89,10 +89,10 @@ void sse_stream::enqueue(shared_bytes bytes) {
 void sse_stream::do_write() {
   // Gather what is queued into one writev: fewer syscalls under load.
   std::vector<asio::const_buffer> buffers;
-  in_flight_ = std::min(queue_.size(), max_batch);
+  in_flight_ = std::min(queue_.size() - head_, max_batch);
   buffers.reserve(in_flight_);
   for (size_t i = 0; i < in_flight_; ++i)
-    buffers.emplace_back(asio::buffer(*queue_[i]));
+    buffers.emplace_back(asio::buffer(*queue_[head_ + i]));
   stream_.expires_after(write_timeout);
   asio::async_write(
     stream_, buffers,
@@ -103,15 +103,30 @@ void sse_stream::on_write(beast::error_code ec, size_t) {
   if (ec)
     return do_close();
   for (size_t i = 0; i < in_flight_; ++i) {
-    queued_bytes_ -= queue_.front()->size();
-    queue_.pop_front();
+    queued_bytes_ -= queue_[head_ + i]->size();
+    queue_[head_ + i].reset();
   }
+  head_ += in_flight_;
   in_flight_ = 0;
-  if (!queue_.empty() && !closed_)
+  compact();
+  if (head_ < queue_.size() && !closed_)
     return do_write();
   if (drain_listener_) {
     caf::anon_send(drain_listener_, drained_atom::value);
     drain_listener_ = nullptr;
+  }
+}
+
+void sse_stream::compact() {
+  if (head_ == queue_.size()) {
+    queue_.clear();
+    head_ = 0;
+    if (queue_.capacity() > 8)
+      queue_.shrink_to_fit(); // an idle stream keeps no big buffer
+  } else if (head_ >= max_batch && 2 * head_ >= queue_.size()) {
+    // Amortised O(1): move the rest only once half the vector is written.
+    queue_.erase(queue_.begin(), queue_.begin() + head_);
+    head_ = 0;
   }
 }
 

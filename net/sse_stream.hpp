@@ -1,9 +1,9 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/beast/core.hpp>
 #include <caf/actor.hpp>
@@ -50,6 +50,7 @@ private:
   void enqueue(shared_bytes bytes);
   void do_write();
   void on_write(beast::error_code ec, size_t bytes);
+  void compact();
   void do_watch();
   void on_watch(beast::error_code ec, size_t bytes);
   void do_close();
@@ -60,11 +61,15 @@ private:
   std::string request_id_; // for the close log line
   caf::actor actor_;
   caf::actor drain_listener_; ///< told when the queue empties
-  std::deque<shared_bytes> queue_;
+  // A vector, not a deque: an empty deque already holds a 512-byte block,
+  // and most streams are idle. Entries before head_ are written.
+  std::vector<shared_bytes> queue_;
+  size_t head_ = 0;
   size_t queued_bytes_ = 0;
-  size_t in_flight_ = 0; ///< queue entries being written now
+  size_t in_flight_ = 0; ///< entries from head_ being written now
   bool closed_ = false;
-  char watch_buffer_[512];
+  // Clients send nothing on a stream: the watch read needs only a byte.
+  char watch_buffer_[8];
 };
 
 } // namespace parley

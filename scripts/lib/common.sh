@@ -26,7 +26,7 @@ PARLEY_PG_SETTINGS=(-c autovacuum_naptime=1s)
 PARLEY_PACKAGES=(
   build-essential g++ cmake pkg-config
   libcaf-dev libboost-dev libboost-system-dev libpqxx-dev libpq-dev
-  nlohmann-json3-dev catch2 libspdlog-dev libssl-dev
+  nlohmann-json3-dev catch2 libspdlog-dev libssl-dev libjemalloc-dev
   postgresql-15 postgresql-client-15
 )
 
