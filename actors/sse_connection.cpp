@@ -1,5 +1,7 @@
 #include "actors/sse_connection.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 
 namespace parley {
@@ -51,6 +53,27 @@ void flush(self_ptr self) {
     st.gap_timer = true;
     self->delayed_send(self, st.cfg.gap_timeout, gap_atom::value);
   }
+}
+
+// Heartbeat ticks fall on a grid of heartbeat/20 (1 ms to 1 s): the ticks
+// of thousands of idle streams then share one clock wake-up and one
+// scheduler wake-up instead of each costing its own thread switches.
+caf::timespan tick_grid(std::chrono::milliseconds heartbeat) {
+  auto grid = std::chrono::duration_cast<caf::timespan>(heartbeat) / 20;
+  return std::clamp<caf::timespan>(grid, std::chrono::milliseconds(1),
+                                   std::chrono::seconds(1));
+}
+
+// The next heartbeat check: one interval after the latest write, rounded
+// up to the grid (never early, at most one grid step late).
+void schedule_tick(self_ptr self) {
+  auto& st = self->state;
+  auto grid = tick_grid(st.cfg.heartbeat);
+  auto due = (st.last_write + st.cfg.heartbeat).time_since_epoch();
+  auto aligned = caf::actor_clock::time_point{(due + grid - caf::timespan{1})
+                                              / grid * grid};
+  auto delay = std::max(aligned - self->clock().now(), caf::timespan{0});
+  self->delayed_send(self, delay, tick_atom::value);
 }
 
 void fetch(self_ptr self, int64_t after);
@@ -136,7 +159,7 @@ caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
              caf::actor_cast<caf::actor>(self));
   st.last_write = self->clock().now();
   fetch(self, st.cfg.resume_after);
-  self->delayed_send(self, st.cfg.heartbeat, tick_atom::value);
+  schedule_tick(self);
   return {
     [self](event_atom, const sse_event& ev) {
       auto& st = self->state;
@@ -157,14 +180,11 @@ caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
         flush(self);
     },
     [self](tick_atom) {
-      // Heartbeat after `heartbeat` of silence; the next check is due one
-      // interval after the latest write.
+      // Heartbeat after `heartbeat` of silence.
       auto& st = self->state;
       if (self->clock().now() - st.last_write >= st.cfg.heartbeat)
         write(self, heartbeat_bytes);
-      auto due = st.last_write + st.cfg.heartbeat - self->clock().now();
-      self->delayed_send(self, std::chrono::duration_cast<caf::timespan>(due),
-                         tick_atom::value);
+      schedule_tick(self);
     },
     [self](drained_atom) {
       auto& st = self->state;

@@ -208,26 +208,75 @@ TEST_CASE("a cursor older than the retained inbox gets event: reset",
   CHECK(fx.sink->writes[0].rfind("event: reset\n", 0) == 0);
 }
 
-TEST_CASE("heartbeats come only after silence", "[actors][sse]") {
-  stream_fixture fx;
-  fx.start(-1);
-  fx.run();
+namespace {
+
+// Moves the clock to a multiple of 50 ms, so that 50 ms steps land exactly
+// on the heartbeat grid (a multiple of 50 ms here).
+void align_clock(stream_fixture& fx) {
+  auto off = fx.sched.clock().now().time_since_epoch() % 50ms;
+  if (off != caf::timespan{0})
+    fx.advance(50ms - off);
+}
+
+// Advances the clock in 50 ms steps until the stream has written `n`
+// heartbeats (at most `limit`); returns the clock time of the last one.
+caf::actor_clock::time_point advance_to_heartbeat(stream_fixture& fx, long n,
+                                                  caf::timespan limit) {
   auto count = [&] {
     return std::count(fx.sink->writes.begin(), fx.sink->writes.end(),
                       std::string{":\n\n"});
   };
-  fx.advance(14s);
-  CHECK(count() == 0);
-  fx.advance(1s); // 15 s of silence
-  CHECK(count() == 1);
+  for (caf::timespan waited{0}; count() < n && waited < limit; waited += 50ms)
+    fx.advance(50ms);
+  return fx.sched.clock().now();
+}
+
+} // namespace
+
+TEST_CASE("heartbeats come only after silence, on the tick grid",
+          "[actors][sse]") {
+  // The grid is heartbeat / 20: 750 ms for 15 s.
+  constexpr caf::timespan grid = 750ms;
+  stream_fixture fx;
+  align_clock(fx);
+  fx.advance(20ms); // opened between two steps
+  auto opened = fx.sched.clock().now();
+  fx.start(-1);
+  fx.run();
+  align_clock(fx);
+  fx.run();
+  auto first = advance_to_heartbeat(fx, 1, 20s);
+  CHECK(first - opened >= 15s); // never early
+  CHECK(first - opened <= 15s + grid);
+  CHECK(first.time_since_epoch() % grid == caf::timespan{0});
   fx.advance(5s);
   fx.commit(1);
-  fx.live(1); // a write at 20 s restarts the silence
+  fx.live(1); // a write restarts the silence
   fx.run();
-  fx.advance(10s);
-  CHECK(count() == 1);
-  fx.advance(5s); // 35 s: 15 s after the event
-  CHECK(count() == 2);
+  auto wrote = fx.sched.clock().now();
+  auto second = advance_to_heartbeat(fx, 2, 20s);
+  CHECK(second - wrote >= 15s);
+  CHECK(second - wrote <= 15s + grid);
+}
+
+TEST_CASE("streams opened at different times share heartbeat ticks",
+          "[actors][sse]") {
+  stream_fixture a;
+  stream_fixture b;
+  align_clock(a);
+  align_clock(b);
+  a.start(-1);
+  a.run();
+  // The two fixtures have separate clocks; skew b's by 300 ms.
+  b.advance(300ms);
+  b.start(-1);
+  b.run();
+  auto ta = advance_to_heartbeat(a, 1, 20s).time_since_epoch();
+  auto tb = advance_to_heartbeat(b, 1, 20s).time_since_epoch();
+  // Whatever the moment it opened, a stream's heartbeat lands on the
+  // 750 ms grid, where the other streams' ticks are.
+  CHECK(ta % 750ms == caf::timespan{0});
+  CHECK(tb % 750ms == caf::timespan{0});
 }
 
 TEST_CASE("the actor quits when its stream is gone", "[actors][sse]") {
