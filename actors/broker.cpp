@@ -9,14 +9,20 @@
 namespace parley {
 
 void broker_state::remove(const caf::actor_addr& who) {
-  for (auto it = subscribers.begin(); it != subscribers.end();) {
-    auto& list = it->second;
-    list.erase(
-      std::remove_if(list.begin(), list.end(),
-                     [&](const caf::actor& a) { return a.address() == who; }),
-      list.end());
-    it = list.empty() ? subscribers.erase(it) : std::next(it);
-  }
+  auto user = user_of.find(who);
+  if (user == user_of.end())
+    return;
+  auto it = subscribers.find(user->second);
+  user_of.erase(user);
+  if (it == subscribers.end())
+    return;
+  auto& list = it->second;
+  list.erase(
+    std::remove_if(list.begin(), list.end(),
+                   [&](const caf::actor& a) { return a.address() == who; }),
+    list.end());
+  if (list.empty())
+    subscribers.erase(it);
 }
 
 caf::behavior broker(caf::stateful_actor<broker_state>* self,
@@ -32,6 +38,7 @@ caf::behavior broker(caf::stateful_actor<broker_state>* self,
       }
       self->monitor(stream);
       self->state.subscribers[user].push_back(stream);
+      self->state.user_of.emplace(stream.address(), user);
     },
     [self](deliver_atom, const created_message& created) {
       auto& st = self->state;

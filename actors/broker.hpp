@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "actors/events.hpp"
@@ -16,10 +17,14 @@ namespace parley {
 struct broker_state {
   static inline const char* name = "broker";
   std::unordered_map<int64_t, std::vector<caf::actor>> subscribers;
+  /// Each subscribed actor's user, so a closed stream is found at once (a
+  /// mass disconnect would otherwise scan every user per stream).
+  std::unordered_map<caf::actor_addr, int64_t> user_of;
   event_formatter format;
   bool shutting_down = false;
 
-  /// Removes `who` from every list; drops emptied users (no stream, no cost).
+  /// Removes `who` from its user's list; drops emptied users (no stream, no
+  /// cost).
   void remove(const caf::actor_addr& who);
 };
 

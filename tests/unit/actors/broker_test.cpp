@@ -93,10 +93,31 @@ TEST_CASE("a stream actor that dies is forgotten without unsubscribing",
   // The down message removed user 5 entirely: no stream, no memory.
   CHECK(state_of(broker).subscribers.count(5) == 0);
   CHECK(state_of(broker).subscribers.count(6) == 1);
+  CHECK(state_of(broker).user_of.size() == 1);
   caf::anon_send(broker, deliver_atom::value,
                  created(100, 6, {{5, 1}, {6, 1}}));
   fx.run();
   CHECK(*seen == std::vector<int64_t>{1});
+}
+
+TEST_CASE("one tab of a user closing leaves the user's other tabs",
+          "[actors][broker]") {
+  actor_fixture fx;
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format});
+  auto seen = std::make_shared<std::vector<int64_t>>();
+  auto closed_tab = fx.spawn(recorder, seen);
+  auto open_tab = fx.spawn(recorder, seen);
+  caf::anon_send(broker, subscribe_atom::value, int64_t{7}, closed_tab);
+  caf::anon_send(broker, subscribe_atom::value, int64_t{7}, open_tab);
+  fx.run();
+  caf::anon_send_exit(closed_tab, caf::exit_reason::kill);
+  fx.run();
+  REQUIRE(state_of(broker).subscribers.count(7) == 1);
+  CHECK(state_of(broker).subscribers.at(7).size() == 1);
+  CHECK(state_of(broker).user_of.size() == 1);
+  caf::anon_send(broker, deliver_atom::value, created(100, 6, {{7, 3}}));
+  fx.run();
+  CHECK(*seen == std::vector<int64_t>{3});
 }
 
 TEST_CASE("shutdown reaches every stream, also late subscribers",
