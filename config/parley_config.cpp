@@ -1,5 +1,6 @@
 #include "parley_config.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <thread>
 #include <utility>
@@ -14,6 +15,10 @@ parley_config::parley_config() {
   // sharing waits on a condition variable instead. Still overridable with
   // --scheduler.policy=stealing.
   set("scheduler.policy", caf::atom("sharing"));
+  // CAF starts at least four workers; more workers than cores only contend
+  // for the shared queue's lock (--scheduler.max-threads overrides).
+  set("scheduler.max-threads",
+      std::max<size_t>(2, std::thread::hardware_concurrency()));
   opt_group{custom_options_, "parley"}
     .add(host, "host", "listen address")
     .add(port, "port", "listen port (0: pick a free one and log it)")

@@ -14,14 +14,13 @@ namespace {
 
 using outcome = caf::expected<created_message>;
 
-// The rows statement 3 writes, one array per column.
+// What the write statement takes, one array per column. Messages are
+// numbered 1… in batch order (`ord`); inbox rows name their message so.
 struct batch_rows {
-  std::vector<int64_t> msg_id, msg_user, msg_conv;
   std::vector<std::string> msg_content;
-  std::map<int64_t, int64_t> last_message;    // conversation -> newest id
-  std::set<std::pair<int64_t, int64_t>> read; // (sender, conversation)
-  std::map<int64_t, int64_t> last_seq;        // user -> newest seq
-  std::vector<int64_t> inbox_user, inbox_seq, inbox_msg;
+  std::vector<int64_t> msg_user, msg_conv;
+  std::map<int64_t, int64_t> last_seq; // user -> newest seq
+  std::vector<int64_t> inbox_user, inbox_seq, inbox_ord;
 };
 
 // Participants of each conversation of the batch, and their counters, read
@@ -57,91 +56,75 @@ bool is_member(const locked_users& locked, const new_message& p) {
   return false;
 }
 
-// Fills `created` (and the rows to write) for one valid post.
-void add_post(const new_message& p, int64_t id, const std::string& created_at,
-              locked_users& locked, batch_rows& rows,
-              created_message& created) {
-  created.msg = message{id, p.content, p.caller, p.conversation_id, created_at};
-  rows.msg_id.push_back(id);
+// Adds valid post number `ord` to the rows and gives every participant
+// the next seq; `created` gets all but the id and time (known after write).
+void add_post(const new_message& p, int64_t ord, locked_users& locked,
+              batch_rows& rows, created_message& created) {
+  created.msg = message{0, p.content, p.caller, p.conversation_id, {}};
   rows.msg_content.push_back(p.content);
   rows.msg_user.push_back(p.caller);
   rows.msg_conv.push_back(p.conversation_id);
-  rows.last_message[p.conversation_id] = id; // ids grow in batch order
-  rows.read.emplace(p.caller, p.conversation_id);
   for (auto user : locked.members[p.conversation_id]) {
     auto seq = ++locked.seq[user];
     rows.last_seq[user] = seq;
     created.recipients.push_back(recipient{user, seq});
     rows.inbox_user.push_back(user);
     rows.inbox_seq.push_back(seq);
-    rows.inbox_msg.push_back(id);
+    rows.inbox_ord.push_back(ord);
   }
 }
 
-std::vector<int64_t> keys(const std::map<int64_t, int64_t>& m) {
-  std::vector<int64_t> out;
-  for (const auto& kv : m)
-    out.push_back(kv.first);
-  return out;
-}
-
-std::vector<int64_t> values(const std::map<int64_t, int64_t>& m) {
-  std::vector<int64_t> out;
-  for (const auto& kv : m)
-    out.push_back(kv.second);
-  return out;
-}
-
-void write_rows(pqxx::work& tx, const batch_rows& r) {
-  std::vector<int64_t> read_user, read_conv;
-  for (const auto& [user, conv] : r.read) {
-    read_user.push_back(user);
-    read_conv.push_back(conv);
+pqxx::result write_rows(pqxx::work& tx, const batch_rows& r) {
+  std::vector<int64_t> users, seqs;
+  for (const auto& [user, seq] : r.last_seq) {
+    users.push_back(user);
+    seqs.push_back(seq);
   }
-  tx.exec_prepared(
-    "msg_write", pg_array(r.msg_id), pg_array(r.msg_content),
-    pg_array(r.msg_user), pg_array(r.msg_conv), pg_array(keys(r.last_message)),
-    pg_array(values(r.last_message)), pg_array(read_user), pg_array(read_conv),
-    pg_array(keys(r.last_seq)), pg_array(values(r.last_seq)),
-    pg_array(r.inbox_user), pg_array(r.inbox_seq), pg_array(r.inbox_msg));
+  return tx.exec_prepared(
+    "msg_write", pg_array(r.msg_content), pg_array(r.msg_user),
+    pg_array(r.msg_conv), pg_array(users), pg_array(seqs),
+    pg_array(r.inbox_user), pg_array(r.inbox_seq), pg_array(r.inbox_ord));
 }
 
 } // namespace
 
 void prepare_posts(pqxx::connection& conn) {
-  // Held to commit: a user's seq order is commit order (SPEC §1).
-  // Driven by the array (not `= ANY`), so the generic plan is index
-  // lookups, never a hash join over all users.
+  // Held to commit: a user's seq order is commit order (SPEC §1). Driven by
+  // the array (not `= ANY`), so the generic plan is index lookups, never a
+  // hash join over all users.
   conn.prepare("msg_lock_batch",
                "SELECT p.conversation_id, u.id, u.last_seq"
                " FROM unnest($1::bigint[]) AS b(cid)"
                " JOIN participants p ON p.conversation_id = b.cid"
                " JOIN users u ON u.id = p.user_id"
                " ORDER BY u.id FOR UPDATE OF u");
-  // Ids in batch order, and the one creation time of the transaction.
-  conn.prepare("msg_ids",
-               "SELECT nextval('messages_id_seq'), to_char(now() AT TIME ZONE"
-               " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-               " FROM generate_series(1, $1)");
-  // Every row of the batch in one statement; conversations, read cursors
-  // and counters appear once each (UPDATE … FROM takes one match per row).
+  // The whole batch in one statement. `input` is materialised once, so
+  // each message takes one id, in batch order. Conversations and read
+  // cursors are updated once each (UPDATE … FROM takes one match per row).
+  // Returns each message's id and the transaction's time, in batch order.
   conn.prepare(
     "msg_write",
-    "WITH m AS (INSERT INTO messages (id, content, user_id, conversation_id)"
-    "   SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[],"
-    "   $4::bigint[])),"
+    "WITH input AS MATERIALIZED (SELECT nextval('messages_id_seq') AS id,"
+    "   t.* FROM unnest($1::text[], $2::bigint[], $3::bigint[])"
+    "   WITH ORDINALITY AS t(content, user_id, conv, ord)),"
+    " m AS (INSERT INTO messages (id, content, user_id, conversation_id)"
+    "   SELECT id, content, user_id, conv FROM input),"
     " c AS (UPDATE conversations SET last_message_id = v.mid"
-    "   FROM unnest($5::bigint[], $6::bigint[]) AS v(cid, mid)"
-    "   WHERE conversations.id = v.cid),"
+    "   FROM (SELECT conv, max(id) AS mid FROM input GROUP BY conv) v"
+    "   WHERE conversations.id = v.conv),"
     " r AS (UPDATE participants SET messages_read_at = now()"
-    "   FROM unnest($7::bigint[], $8::bigint[]) AS v(uid, cid)"
-    "   WHERE participants.user_id = v.uid"
-    "   AND participants.conversation_id = v.cid),"
+    "   FROM (SELECT DISTINCT user_id, conv FROM input) v"
+    "   WHERE participants.user_id = v.user_id"
+    "   AND participants.conversation_id = v.conv),"
     " s AS (UPDATE users SET last_seq = v.seq"
-    "   FROM unnest($9::bigint[], $10::bigint[]) AS v(uid, seq)"
-    "   WHERE users.id = v.uid)"
-    " INSERT INTO deliveries (user_id, seq, message_id)"
-    " SELECT * FROM unnest($11::bigint[], $12::bigint[], $13::bigint[])");
+    "   FROM unnest($4::bigint[], $5::bigint[]) AS v(uid, seq)"
+    "   WHERE users.id = v.uid),"
+    " d AS (INSERT INTO deliveries (user_id, seq, message_id)"
+    "   SELECT v.uid, v.seq, input.id"
+    "   FROM unnest($6::bigint[], $7::bigint[], $8::bigint[]) AS v(uid, seq,"
+    "   ord) JOIN input ON input.ord = v.ord)"
+    " SELECT ord, id, to_char(now() AT TIME ZONE 'UTC',"
+    "   'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM input ORDER BY ord");
 }
 
 std::vector<outcome> create_messages(pqxx::work& tx,
@@ -149,28 +132,30 @@ std::vector<outcome> create_messages(pqxx::work& tx,
   auto locked = lock_participants(tx, posts);
   std::vector<outcome> out;
   out.reserve(posts.size());
-  size_t valid = 0;
-  for (const auto& p : posts) {
-    if (is_member(locked, p)) {
-      out.emplace_back(created_message{});
-      ++valid;
-    } else {
-      out.emplace_back(not_found_for(tx, p.caller));
-    }
-  }
-  if (valid == 0)
-    return out;
-  auto ids = tx.exec_prepared("msg_ids", static_cast<int64_t>(valid));
+  std::vector<created_message*> valid; // in batch order: ord 1, 2, …
   batch_rows rows;
-  size_t next = 0;
+  for (const auto& p : posts) {
+    if (!is_member(locked, p)) {
+      out.emplace_back(not_found_for(tx, p.caller));
+      continue;
+    }
+    out.emplace_back(created_message{});
+  }
   for (size_t i = 0; i < posts.size(); ++i) {
     if (!out[i])
       continue;
-    const auto& id_row = ids.at(next++);
-    add_post(posts[i], id_row[0].as<int64_t>(), id_row[1].as<std::string>(),
-             locked, rows, *out[i]);
+    valid.push_back(&*out[i]);
+    add_post(posts[i], static_cast<int64_t>(valid.size()), locked, rows,
+             *out[i]);
   }
-  write_rows(tx, rows);
+  if (valid.empty())
+    return out;
+  auto written = write_rows(tx, rows);
+  for (const auto& row : written) {
+    auto& msg = valid.at(row[0].as<size_t>() - 1)->msg;
+    msg.id = row[1].as<int64_t>();
+    msg.created_at = row[2].as<std::string>();
+  }
   return out;
 }
 

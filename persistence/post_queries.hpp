@@ -21,11 +21,11 @@ struct new_message {
 /// Prepares the statements of create_messages on a fresh connection.
 void prepare_posts(pqxx::connection& conn);
 
-/// Saves a batch of posts in the caller's transaction with three statements,
+/// Saves a batch of posts in the caller's transaction with two statements,
 /// whatever the batch size: lock every participant (user-id order, so
-/// batches never deadlock) and read their inbox counters; take the message
-/// ids; write messages, last messages, senders' read cursors, counters and
-/// inbox rows at once. Posts to a conversation the caller is not in come
+/// batches never deadlock) and read their inbox counters; then write
+/// messages, last messages, senders' read cursors, counters and inbox rows
+/// at once. Posts to a conversation the caller is not in come
 /// back as not_found (or unknown_caller) and write nothing; the others get
 /// their message and every participant's seq, in batch order.
 std::vector<caf::expected<created_message>>
