@@ -25,10 +25,10 @@ int64_t unix_now() {
 
 // Asks the database actors; answers with `ok(result)` or the mapped error.
 template <class T, class Ok, class... Ts>
-void ask_db(caf::actor_system& sys, const caf::actor& db, responder done,
+void ask_db(const caf::actor& gateway, const caf::actor& db, responder done,
             const char* not_found_text, Ok ok, Ts... xs) {
   ask<T>(
-    sys, db, [done, ok](T& result) { done(ok(result)); },
+    gateway, db, [done, ok](T& result) { done(ok(result)); },
     [done, not_found_text](caf::error& err) {
       done(error_response(err, not_found_text));
     },
@@ -55,12 +55,17 @@ api::api(caf::actor_system& sys, caf::actor db, caf::actor broker, settings cfg,
          std::shared_ptr<const static_files> files,
          std::shared_ptr<metrics> counters)
     : sys_(sys),
+      gateway_(sys.spawn(gateway)),
       db_(std::move(db)),
       broker_(std::move(broker)),
       cfg_(std::make_shared<const settings>(std::move(cfg))),
       state_(std::move(state)),
       files_(std::move(files)),
       counters_(std::move(counters)) {}
+
+void api::stop() {
+  caf::anon_send_exit(gateway_, caf::exit_reason::user_shutdown);
+}
 
 void api::handle(const http_request& req, responder done) {
   auto target = to_sv(req.target());
@@ -156,7 +161,7 @@ void api::login(api_request& r, responder done) {
   if (!is_valid_username(username))
     return done(validation_error("username", "Invalid username"));
   ask_db<user>(
-    sys_, db_, std::move(done), "User not found",
+    gateway_, db_, std::move(done), "User not found",
     [cfg = cfg_](user& u) { return token_response(u, true, *cfg); },
     login_atom::value, username);
 }
@@ -164,7 +169,7 @@ void api::login(api_request& r, responder done) {
 void api::auth_user(api_request& r, responder done, bool refresh) {
   // A valid token whose user no longer exists is not a valid login.
   ask<user>(
-    sys_, db_,
+    gateway_, db_,
     [cfg = cfg_, done, refresh](user& u) {
       done(refresh ? token_response(u, false, *cfg)
                    : json_response(http::status::ok, to_json(u)));
@@ -186,7 +191,7 @@ void api::usernames(api_request& r, responder done) {
   if (search.size() > 39 || !is_valid_username(std::string{"a"} + search))
     return done(json_response(http::status::ok, nlohmann::json::array()));
   ask<std::vector<std::string>>(
-    sys_, db_,
+    gateway_, db_,
     [done](std::vector<std::string>& names) {
       done(json_response(http::status::ok, names));
     },
@@ -205,7 +210,7 @@ void api::create_conversation(api_request& r, responder done) {
     return done(validation_error("username", "Invalid username"));
   auto caller = r.user_id;
   ask<conversation_reply>(
-    sys_, db_,
+    gateway_, db_,
     [done, caller](conversation_reply& reply) {
       auto status = reply.created ? http::status::created : http::status::ok;
       done(created_at(json_response(status, to_json(reply.conv, caller)),
@@ -227,7 +232,7 @@ void api::list_conversations(api_request& r, responder done) {
     return done(validation_error("before", "Invalid cursor"));
   auto caller = r.user_id;
   ask_db<conversation_list>(
-    sys_, db_, std::move(done), conversation_not_found,
+    gateway_, db_, std::move(done), conversation_not_found,
     [caller](conversation_list& list) {
       return json_response(http::status::ok, to_json(list, caller));
     },
@@ -240,7 +245,7 @@ void api::get_conversation(api_request& r, responder done) {
     return;
   auto caller = r.user_id;
   ask_db<conversation>(
-    sys_, db_, std::move(done), conversation_not_found,
+    gateway_, db_, std::move(done), conversation_not_found,
     [caller](conversation& c) {
       return json_response(http::status::ok, to_json(c, caller));
     },
@@ -252,7 +257,7 @@ void api::other_participant(api_request& r, responder done) {
   if (!id)
     return;
   ask_db<user>(
-    sys_, db_, std::move(done), conversation_not_found,
+    gateway_, db_, std::move(done), conversation_not_found,
     [](user& u) { return json_response(http::status::ok, to_json(u)); },
     other_atom::value, r.user_id, *id);
 }
@@ -276,7 +281,7 @@ void api::create_message(api_request& r, responder done) {
                                             "(max 480 characters)"));
   auto caller = r.user_id;
   ask_db<message>(
-    sys_, db_, std::move(done), conversation_not_found,
+    gateway_, db_, std::move(done), conversation_not_found,
     [caller](message& m) {
       return json_response(http::status::created, to_json(m, caller));
     },
@@ -292,7 +297,7 @@ void api::list_messages(api_request& r, responder done) {
     return done(validation_error("before", "Invalid cursor"));
   auto caller = r.user_id;
   ask_db<message_list>(
-    sys_, db_, std::move(done), conversation_not_found,
+    gateway_, db_, std::move(done), conversation_not_found,
     [caller](message_list& list) {
       return json_response(http::status::ok, to_json(list, caller));
     },
@@ -304,7 +309,7 @@ void api::read_messages(api_request& r, responder done) {
   if (!id)
     return;
   ask_db<bool>(
-    sys_, db_, std::move(done), conversation_not_found,
+    gateway_, db_, std::move(done), conversation_not_found,
     [](bool) {
       http_response res{http::status::no_content, 11};
       return res;
@@ -317,7 +322,7 @@ void api::healthz(responder done) {
     return done(
       error_response(http::status::service_unavailable, "Shutting down"));
   ask_db<bool>(
-    sys_, db_, std::move(done), "Not found",
+    gateway_, db_, std::move(done), "Not found",
     [](bool) {
       return json_response(http::status::ok, {{"status", "ok"}});
     },

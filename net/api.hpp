@@ -54,13 +54,17 @@ struct api_request {
 
 /// The REST API of SPEC §3–§4: validates input, asks the database actors,
 /// maps replies to JSON. Never blocks: every database answer arrives through
-/// a one-shot actor that calls the responder.
+/// the gateway actor (ask.hpp), which calls the responder.
 class api {
 public:
   api(caf::actor_system& sys, caf::actor db, caf::actor broker, settings cfg,
       std::shared_ptr<server_state> state,
       std::shared_ptr<const static_files> files,
       std::shared_ptr<metrics> counters);
+
+  /// Stops the gateway actor (at shutdown, after the drain): replies
+  /// still pending then are dropped.
+  void stop();
 
   /// Answers `req` exactly once through `done`.
   void handle(const http_request& req, responder done);
@@ -112,6 +116,7 @@ private:
   void healthz(responder done);
 
   caf::actor_system& sys_;
+  caf::actor gateway_; ///< sends our requests to the actors (ask.hpp)
   caf::actor db_;
   caf::actor broker_;
   std::shared_ptr<const settings> cfg_; // shared with pending replies

@@ -45,7 +45,7 @@ api::check_stream(const http_request& req) {
 void api::read_newest_seq(int64_t user_id,
                           std::function<void(bool, int64_t)> done) {
   ask<inbox_page>(
-    sys_, db_, [done](inbox_page& page) { done(true, page.last_seq); },
+    gateway_, db_, [done](inbox_page& page) { done(true, page.last_seq); },
     [done](caf::error& err) { done(!is(err, ec::not_found), -1); },
     replay_atom::value, user_id, int64_t{-1}, int64_t{0});
 }

@@ -99,6 +99,7 @@ bool server::run() {
   // Actors may still post replies to sessions: stop them while the io
   // threads run, and only then stop Asio. Sessions left in the io_context
   // die with it, while the actor system still exists.
+  handler->stop();
   caf::anon_send_exit(db_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(broker_, caf::exit_reason::user_shutdown);
   sys_.await_all_actors_done();
