@@ -165,6 +165,8 @@ caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
       auto& st = self->state;
       if (ev.seq <= st.last_seq)
         return;
+      if (!st.fetching && st.held.empty() && ev.seq == st.last_seq + 1)
+        return emit(self, ev); // the usual case: next in line, nothing held
       st.held.emplace(ev.seq, ev);
       if (!st.fetching)
         flush(self);
