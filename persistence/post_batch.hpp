@@ -14,7 +14,7 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 /// Group commit. A worker queues each message post and sends itself a
 /// flush_atom; posts already in its mailbox are handled before that flush,
 /// so under load one transaction (one WAL flush) carries many messages, and
-/// alone a post waits for nothing. The batch is saved with two statements
+/// alone a post waits for nothing. The batch is saved with one statement
 /// whatever its size (queries::create_messages); if it fails as a whole,
 /// each post is retried in its own transaction.
 /// After commit, each message goes to the broker and its promise is kept.
