@@ -58,9 +58,10 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
       }));
     },
     [&st](user_get_atom, int64_t id) -> caf::result<user> {
-      return reply(transact<user>(st, "user_get", [&](pqxx::work& tx) {
-        return queries::find_user(tx, id);
-      }));
+      return reply(transact<user, pqxx::nontransaction>(
+        st, "user_get", [&](pqxx::transaction_base& tx) {
+          return queries::find_user(tx, id);
+        }));
     },
     [&st](search_atom, int64_t caller,
           const std::string& prefix) -> caf::result<std::vector<std::string>> {
@@ -124,15 +125,18 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
     },
     [&st](replay_atom, int64_t user, int64_t after,
           int64_t limit) -> caf::result<inbox_page> {
-      return reply(transact<inbox_page>(st, "replay", [&](pqxx::work& tx) {
-        return queries::read_inbox(tx, user, after, limit);
-      }));
+      // One statement: no transaction needed (stream opens are frequent).
+      return reply(transact<inbox_page, pqxx::nontransaction>(
+        st, "replay", [&](pqxx::transaction_base& tx) {
+          return queries::read_inbox(tx, user, after, limit);
+        }));
     },
     [&st](health_atom) -> caf::result<bool> {
-      return reply(transact<bool>(st, "health", [&](pqxx::work& tx) {
-        tx.exec("SELECT 1");
-        return caf::expected<bool>{true};
-      }));
+      return reply(transact<bool, pqxx::nontransaction>(
+        st, "health", [&](pqxx::transaction_base& tx) {
+          tx.exec("SELECT 1");
+          return caf::expected<bool>{true};
+        }));
     },
   };
 }

@@ -1,5 +1,6 @@
 #include "persistence/queries.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "actors/errors.hpp"
@@ -105,16 +106,21 @@ void prepare(pqxx::connection& conn) {
                  "created_at") " FROM messages WHERE conversation_id = $1"
                                " AND id < $2 ORDER BY id DESC LIMIT "
                  + std::to_string(page_size));
-  conn.prepare("inbox_head",
-               "SELECT last_seq, COALESCE((SELECT min(seq) FROM deliveries"
-               " WHERE user_id = $1), 0) FROM users WHERE id = $1");
-  conn.prepare("inbox_page",
-               "SELECT d.seq, m.id, m.content, m.user_id, " PARLEY_TS(
-                 "m.created_at") ", m.conversation_id"
-                                 " FROM deliveries d JOIN messages m ON m.id = "
-                                 "d.message_id"
-                                 " WHERE d.user_id = $1 AND d.seq > $2 ORDER "
-                                 "BY d.seq LIMIT $3");
+  // The user's counters and a page of the inbox in one statement (one
+  // snapshot, one round trip): no row means no such user; a page without
+  // events has one row with NULL event columns.
+  conn.prepare(
+    "inbox_read",
+    "SELECT u.last_seq, COALESCE((SELECT min(seq) FROM deliveries"
+    " WHERE user_id = u.id), 0), e.seq, e.id, e.content, e.user_id,"
+    " " PARLEY_TS(
+      "e.created_at") ", e.conversation_id"
+                      " FROM users u LEFT JOIN LATERAL (SELECT d.seq, m.id,"
+                      " m.content, m.user_id, m.created_at, m.conversation_id"
+                      " FROM deliveries d JOIN messages m ON m.id = "
+                      "d.message_id"
+                      " WHERE d.user_id = u.id AND d.seq > $2 ORDER BY d.seq"
+                      " LIMIT $3) e ON true WHERE u.id = $1");
   conn.prepare("mark_read",
                "UPDATE participants SET messages_read_at = now()"
                " WHERE user_id = $1 AND conversation_id = $2 RETURNING 1");
@@ -146,7 +152,7 @@ caf::expected<user> find_or_create_user(pqxx::work& tx,
   return to_user(rows[0], 0);
 }
 
-caf::expected<user> find_user(pqxx::work& tx, int64_t id) {
+caf::expected<user> find_user(pqxx::transaction_base& tx, int64_t id) {
   auto rows = tx.exec_prepared("user_by_id", id);
   if (rows.empty())
     return make_error(ec::not_found);
@@ -246,20 +252,23 @@ caf::expected<void> mark_read(pqxx::work& tx, int64_t caller,
   return caf::unit;
 }
 
-caf::expected<inbox_page> read_inbox(pqxx::work& tx, int64_t user,
+caf::expected<inbox_page> read_inbox(pqxx::transaction_base& tx, int64_t user,
                                      int64_t after, int64_t limit) {
-  auto head = tx.exec_prepared("inbox_head", user);
-  if (head.empty())
+  if (after < 0)
+    limit = 0; // counters only
+  auto rows
+    = tx.exec_prepared("inbox_read", user, after, std::max<int64_t>(limit, 0));
+  if (rows.empty())
     return make_error(ec::not_found);
   inbox_page page;
-  page.last_seq = head[0][0].as<int64_t>();
-  page.min_seq = head[0][1].as<int64_t>();
-  if (limit <= 0 || after < 0)
-    return page;
-  for (const auto& row : tx.exec_prepared("inbox_page", user, after, limit)) {
-    auto conv = row[5].as<int64_t>();
+  page.last_seq = rows[0][0].as<int64_t>();
+  page.min_seq = rows[0][1].as<int64_t>();
+  for (const auto& row : rows) {
+    if (row[2].is_null())
+      break;
+    auto conv = row[7].as<int64_t>();
     page.events.push_back(
-      inbox_event{row[0].as<int64_t>(), to_message(row, 1, conv)});
+      inbox_event{row[2].as<int64_t>(), to_message(row, 3, conv)});
   }
   return page;
 }

@@ -24,7 +24,7 @@ constexpr int page_size = 25;
 
 caf::expected<user> find_or_create_user(pqxx::work& tx,
                                         const std::string& username);
-caf::expected<user> find_user(pqxx::work& tx, int64_t id);
+caf::expected<user> find_user(pqxx::transaction_base& tx, int64_t id);
 /// Fails with not_found when the caller itself does not exist.
 caf::expected<std::vector<std::string>>
 search_usernames(pqxx::work& tx, int64_t caller, const std::string& prefix);
@@ -47,7 +47,7 @@ caf::expected<void> mark_read(pqxx::work& tx, int64_t caller,
 
 /// The inbox of `user` after `after` (at most `limit` events, seq order),
 /// with the user's newest and oldest retained seq.
-caf::expected<inbox_page> read_inbox(pqxx::work& tx, int64_t user,
+caf::expected<inbox_page> read_inbox(pqxx::transaction_base& tx, int64_t user,
                                      int64_t after, int64_t limit);
 
 /// Why a participant lookup failed: the conversation is not the caller's

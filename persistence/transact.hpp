@@ -12,15 +12,16 @@ namespace parley {
 /// Runs `f(tx)` in one transaction and turns every libpqxx exception into a
 /// caf::error here, at the actor boundary. A broken connection before commit
 /// rolled nothing forward, so it is retried once on a fresh connection; so are
-/// deadlocks and serialisation failures.
-template <class T, class F>
+/// deadlocks and serialisation failures. `Tx` = pqxx::nontransaction runs a
+/// single read statement without BEGIN and COMMIT (one round trip, not three).
+template <class T, class Tx = pqxx::work, class F>
 caf::expected<T> transact(db_worker_state& st, const char* what, F f) {
   constexpr int attempts = 3;
   for (int attempt = 1;; ++attempt) {
     if (!st.connect())
       return make_error(ec::db_unavailable);
     try {
-      pqxx::work tx{*st.conn};
+      Tx tx{*st.conn};
       caf::expected<T> result = f(tx);
       if (result)
         tx.commit();
