@@ -67,6 +67,7 @@ private:
   size_t head_ = 0;
   size_t queued_bytes_ = 0;
   size_t in_flight_ = 0; ///< entries from head_ being written now
+  std::chrono::steady_clock::time_point write_started_; ///< of that write
   bool closed_ = false;
   // Clients send nothing on a stream: the watch read needs only a byte.
   char watch_buffer_[8];
