@@ -25,6 +25,12 @@ bool db_worker_state::connect() {
     // with plans that do not depend on the values: planning them anew on
     // every execution (custom plans) cost a quarter of PostgreSQL's CPU.
     conn->set_variable("plan_cache_mode", "force_generic_plan");
+    // Each statement touches a few rows by key. A generic plan assumes ten
+    // array elements and, on tables of a few thousand rows, picked hash
+    // joins that scan the whole table for every batch; without hash and
+    // merge joins every plan is index nested loops, whatever the sizes.
+    conn->set_variable("enable_hashjoin", "off");
+    conn->set_variable("enable_mergejoin", "off");
     queries::prepare(*conn);
     return true;
   } catch (const std::exception& e) {
