@@ -55,13 +55,15 @@ void flush(self_ptr self) {
   }
 }
 
-// Heartbeat ticks fall on a grid of heartbeat/20 (1 ms to 1 s): the ticks
-// of thousands of idle streams then share one clock wake-up and one
-// scheduler wake-up instead of each costing its own thread switches.
+// Heartbeat ticks fall on a grid of heartbeat/200 (1 ms to 100 ms): the
+// ticks of thousands of idle streams then share a few clock and scheduler
+// wake-ups a second instead of each costing its own thread switches, and a
+// tick's burst stays small (a coarser grid, heartbeat/20, held up message
+// posts behind bursts of hundreds of heartbeats).
 caf::timespan tick_grid(std::chrono::milliseconds heartbeat) {
-  auto grid = std::chrono::duration_cast<caf::timespan>(heartbeat) / 20;
+  auto grid = std::chrono::duration_cast<caf::timespan>(heartbeat) / 200;
   return std::clamp<caf::timespan>(grid, std::chrono::milliseconds(1),
-                                   std::chrono::seconds(1));
+                                   std::chrono::milliseconds(100));
 }
 
 // The next heartbeat check: one interval after the latest write, rounded

@@ -17,11 +17,6 @@ PARLEY_PG_BIN=/usr/lib/postgresql/15/bin
 PARLEY_PG_PORT=5432
 PARLEY_PG_ROLE=parley # database superuser created by initdb; trust auth over the socket
 PARLEY_JOBS=${PARLEY_JOBS:-2}
-# Passed at every start (existing clusters get them too). Autovacuum looks every
-# second instead of every minute: a fresh database filled in seconds (a bench, a
-# first day) gets statistics at once, and with them index plans, instead of the
-# plans PostgreSQL makes for never-analysed tables (hash joins over whole tables).
-PARLEY_PG_SETTINGS=(-c autovacuum_naptime=1s)
 
 PARLEY_PACKAGES=(
   build-essential g++ cmake pkg-config
@@ -409,7 +404,7 @@ parley_cluster_start() {
     for attempt in 1 2 3 4 5; do
       # After a kill -9 of the postmaster its children need a moment to exit.
       if parley_pg_ctl -l "$PARLEY_PG_LOG" -w -t 60 \
-        -o "-k $PARLEY_PG_SOCKDIR -p $PARLEY_PG_PORT -c listen_addresses='' ${PARLEY_PG_SETTINGS[*]}" \
+        -o "-k $PARLEY_PG_SOCKDIR -p $PARLEY_PG_PORT -c listen_addresses=''" \
         start >/dev/null; then
         break
       fi

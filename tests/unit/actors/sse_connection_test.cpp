@@ -211,14 +211,14 @@ TEST_CASE("a cursor older than the retained inbox gets event: reset",
 namespace {
 
 // Moves the clock to a multiple of 50 ms, so that 50 ms steps land exactly
-// on the heartbeat grid (a multiple of 50 ms here).
+// on the heartbeat grid (a multiple of 25 ms here).
 void align_clock(stream_fixture& fx) {
-  auto off = fx.sched.clock().now().time_since_epoch() % 50ms;
+  auto off = fx.sched.clock().now().time_since_epoch() % 25ms;
   if (off != caf::timespan{0})
-    fx.advance(50ms - off);
+    fx.advance(25ms - off);
 }
 
-// Advances the clock in 50 ms steps until the stream has written `n`
+// Advances the clock in 25 ms steps until the stream has written `n`
 // heartbeats (at most `limit`); returns the clock time of the last one.
 caf::actor_clock::time_point advance_to_heartbeat(stream_fixture& fx, long n,
                                                   caf::timespan limit) {
@@ -226,8 +226,8 @@ caf::actor_clock::time_point advance_to_heartbeat(stream_fixture& fx, long n,
     return std::count(fx.sink->writes.begin(), fx.sink->writes.end(),
                       std::string{":\n\n"});
   };
-  for (caf::timespan waited{0}; count() < n && waited < limit; waited += 50ms)
-    fx.advance(50ms);
+  for (caf::timespan waited{0}; count() < n && waited < limit; waited += 25ms)
+    fx.advance(25ms);
   return fx.sched.clock().now();
 }
 
@@ -235,8 +235,8 @@ caf::actor_clock::time_point advance_to_heartbeat(stream_fixture& fx, long n,
 
 TEST_CASE("heartbeats come only after silence, on the tick grid",
           "[actors][sse]") {
-  // The grid is heartbeat / 20: 750 ms for 15 s.
-  constexpr caf::timespan grid = 750ms;
+  // The grid is heartbeat / 200: 75 ms for 15 s.
+  constexpr caf::timespan grid = 75ms;
   stream_fixture fx;
   align_clock(fx);
   fx.advance(20ms); // opened between two steps
@@ -274,9 +274,9 @@ TEST_CASE("streams opened at different times share heartbeat ticks",
   auto ta = advance_to_heartbeat(a, 1, 20s).time_since_epoch();
   auto tb = advance_to_heartbeat(b, 1, 20s).time_since_epoch();
   // Whatever the moment it opened, a stream's heartbeat lands on the
-  // 750 ms grid, where the other streams' ticks are.
-  CHECK(ta % 750ms == caf::timespan{0});
-  CHECK(tb % 750ms == caf::timespan{0});
+  // 75 ms grid, where the other streams' ticks are.
+  CHECK(ta % 75ms == caf::timespan{0});
+  CHECK(tb % 75ms == caf::timespan{0});
 }
 
 TEST_CASE("the actor quits when its stream is gone", "[actors][sse]") {
