@@ -29,8 +29,9 @@ struct broker_state {
 };
 
 /// The broker. Handlers:
-/// - (subscribe_atom, user_id, stream_actor): adds and monitors the actor;
-///   a dead stream actor is removed by its down message.
+/// - (subscribe_atom, user_id, stream_actor): adds and monitors the actor
+///   (a stream actor subscribes once, for one user); a dead stream actor is
+///   removed by its down message.
 /// - (deliver_atom, created_message): serialises the event once per
 ///   recipient user and sends (event_atom, sse_event) to each of that
 ///   user's stream actors.

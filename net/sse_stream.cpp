@@ -81,11 +81,11 @@ void sse_stream::enqueue(shared_bytes bytes) {
     metrics::add(counters_->streams_cut_slow);
     return do_close();
   }
-  // Checked here, not by a timer per write: a client that takes no byte
-  // for this long still gets a heartbeat queued every interval.
+  // Checked here, not by a timer per write: a client whose write stays
+  // unfinished this long still gets a heartbeat queued every interval.
   if (in_flight_ > 0
       && std::chrono::steady_clock::now() - write_started_ > write_timeout) {
-    spdlog::info("event stream cut: no byte accepted for {} s",
+    spdlog::info("event stream cut: a write unfinished after {} s",
                  write_timeout.count());
     metrics::add(counters_->streams_cut_slow);
     return do_close();

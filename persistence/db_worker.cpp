@@ -157,7 +157,7 @@ caf::actor_pool::policy shard_posts() {
                 const caf::actor_pool::actor_vec& workers,
                 caf::mailbox_element_ptr& ptr, caf::execution_unit* host) {
     if (workers.empty())
-      return; // the pool is shutting down; the request fails on its own
+      return; // defensive: actor_pool answers by itself when none are left
     const auto& msg = ptr->content();
     size_t i = 0;
     if (msg.match_elements<msg_post_atom, int64_t, int64_t, std::string>())

@@ -26,9 +26,9 @@ constexpr const char* conversation_columns
                       "  AND op.user_id <> p.user_id"
                       " JOIN users o ON o.id = op.user_id";
 
-// Not prepared: a prefix search can use the username index only when the
-// plan knows the prefix, and prepared statements get one generic plan here
-// (db_worker.cpp). Planned per call, with the value.
+// A prefix search can use the username index only when its plan knows the
+// prefix: search_usernames plans it per call (the workers' sessions force
+// generic plans otherwise, db_worker.cpp).
 constexpr const char* user_search_sql
   = "SELECT username FROM users"
     " WHERE lower(username) LIKE lower($1) || '%' ESCAPE '\\'"
@@ -124,7 +124,7 @@ void prepare(pqxx::connection& conn) {
                       " FROM deliveries d JOIN messages m ON m.id = "
                       "d.message_id"
                       " WHERE d.user_id = u.id AND d.seq > $2 ORDER BY d.seq"
-                      " LIMIT $3) e ON true WHERE u.id = $1");
+                      " LIMIT $3) e ON true WHERE u.id = $1 ORDER BY e.seq");
   conn.prepare("mark_read",
                "UPDATE participants SET messages_read_at = now()"
                " WHERE user_id = $1 AND conversation_id = $2 RETURNING 1");
@@ -167,6 +167,8 @@ caf::expected<std::vector<std::string>>
 search_usernames(pqxx::work& tx, int64_t caller, const std::string& prefix) {
   if (tx.exec_prepared("user_by_id", caller).empty())
     return make_error(ec::unknown_caller);
+  // For this transaction only: a custom plan, made with the prefix.
+  tx.exec("SET LOCAL plan_cache_mode = force_custom_plan");
   std::vector<std::string> names;
   for (const auto& row :
        tx.exec_params(user_search_sql, escape_like(prefix), caller))
