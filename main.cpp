@@ -44,7 +44,8 @@ int run(caf::actor_system& sys, const parley::settings& cfg) {
   auto counters = std::make_shared<parley::metrics>();
   auto broker
     = sys.spawn(parley::broker, parley::event_formatter{parley::format_event});
-  auto db = parley::spawn_db_pool(sys, cfg.db_url, cfg.db_pool_size, broker);
+  auto db = parley::spawn_db_pool(sys, cfg.db_url, cfg.db_pool_size,
+                                  cfg.db_writers, broker);
   parley::server http{sys, cfg, db, broker, counters};
   // run() stops the actors too, in the order shutdown needs (server.cpp).
   bool ok = http.run();

@@ -26,6 +26,8 @@ parley_config::parley_config() {
     .add(db_url, "db-url",
          "PostgreSQL URL (empty: libpq defaults, PGHOST etc.)")
     .add(db_pool_size, "db-pool-size", "database actors, one connection each")
+    .add(db_writers, "db-writers",
+         "of those, how many commit message posts (the rest serve reads)")
     .add(jwt_key, "jwt-key", "HS256 key (empty: random key per start)")
     .add(token_lifetime, "token-lifetime", "token lifetime, e.g. 14d")
     .add(dev_login, "dev-login", "enable POST /api/login")
@@ -130,6 +132,7 @@ std::optional<settings> make_settings(const parley_config& cfg,
                    : std::max(1u, std::thread::hardware_concurrency());
   s.db_url = cfg.db_url;
   s.db_pool_size = cfg.db_pool_size == 0 ? 1 : cfg.db_pool_size;
+  s.db_writers = std::clamp<size_t>(cfg.db_writers, 1, s.db_pool_size);
   s.jwt_key = cfg.jwt_key;
   if (s.jwt_key.empty()) {
     s.jwt_key = random_key();

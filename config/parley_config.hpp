@@ -20,6 +20,7 @@ struct parley_config : caf::actor_system_config {
   size_t io_threads = 0; // 0: number of cores
   std::string db_url;
   size_t db_pool_size = 4;
+  size_t db_writers = 2;
   std::string jwt_key;
   std::string token_lifetime = "14d";
   bool dev_login = false;
@@ -42,6 +43,7 @@ struct settings {
   size_t io_threads = 1;
   std::string db_url;
   size_t db_pool_size = 4;
+  size_t db_writers = 2; ///< of the pool's workers, those that commit posts
   std::string jwt_key;
   bool jwt_key_generated = false;
   std::chrono::seconds token_lifetime{0};

@@ -1,5 +1,6 @@
 #include "persistence/db_worker.hpp"
 
+#include <algorithm>
 #include <atomic>
 
 #include <caf/all.hpp>
@@ -149,38 +150,44 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
 
 namespace {
 
-// The pool's dispatch: a post to the worker of its conversation, anything
-// else round robin. Runs in the sender's context, under the pool's lock.
-caf::actor_pool::policy shard_posts() {
+// The pool's dispatch: a post to the writer of its conversation, anything
+// else round robin over the readers. Runs in the sender's context, under
+// the pool's lock.
+caf::actor_pool::policy shard_posts(size_t writers) {
   auto next = std::make_shared<std::atomic<size_t>>(0);
-  return [next](caf::actor_system&, caf::actor_pool::uplock& guard,
-                const caf::actor_pool::actor_vec& workers,
-                caf::mailbox_element_ptr& ptr, caf::execution_unit* host) {
-    if (workers.empty())
-      return; // defensive: actor_pool answers by itself when none are left
-    const auto& msg = ptr->content();
-    size_t i = 0;
-    if (msg.match_elements<msg_post_atom, int64_t, int64_t, std::string>())
-      i = static_cast<size_t>(msg.get_as<int64_t>(2)) % workers.size();
-    else
-      i = (*next)++ % workers.size();
-    auto worker = workers[i];
-    guard.unlock();
-    worker->enqueue(std::move(ptr), host);
-  };
+  return
+    [next, writers](caf::actor_system&, caf::actor_pool::uplock& guard,
+                    const caf::actor_pool::actor_vec& workers,
+                    caf::mailbox_element_ptr& ptr, caf::execution_unit* host) {
+      if (workers.empty())
+        return; // defensive: actor_pool answers by itself when none are left
+      auto n = workers.size();
+      auto w = std::clamp<size_t>(writers, 1, n);
+      const auto& msg = ptr->content();
+      size_t i = 0;
+      if (msg.match_elements<msg_post_atom, int64_t, int64_t, std::string>())
+        i = static_cast<size_t>(msg.get_as<int64_t>(2)) % w;
+      else if (n > w)
+        i = w + (*next)++ % (n - w);
+      else
+        i = (*next)++ % n;
+      auto worker = workers[i];
+      guard.unlock();
+      worker->enqueue(std::move(ptr), host);
+    };
 }
 
 } // namespace
 
 caf::actor spawn_db_pool(caf::actor_system& sys, const std::string& db_url,
-                         size_t size, caf::actor broker) {
+                         size_t size, size_t writers, caf::actor broker) {
   caf::scoped_execution_unit ctx{&sys};
   // Detached: each worker has its own thread, so blocking libpqxx calls
   // never stall CAF's shared scheduler threads.
   auto factory = [&sys, db_url, broker] {
     return sys.spawn<caf::detached>(db_worker, db_url, broker);
   };
-  return caf::actor_pool::make(&ctx, size, factory, shard_posts());
+  return caf::actor_pool::make(&ctx, size, factory, shard_posts(writers));
 }
 
 } // namespace parley

@@ -55,11 +55,12 @@ struct db_worker_state {
 caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
                         std::string db_url, caf::actor broker);
 
-/// Spawns `size` detached workers behind one pool actor. Posts go to the
-/// worker of their conversation (so one conversation's posts share a group
-/// commit and never wait for each other's row locks); everything else goes
-/// round robin.
+/// Spawns `size` detached workers behind one pool actor. Posts go to one of
+/// the first `writers` workers, chosen by conversation (so one
+/// conversation's posts share a group commit and never wait for each
+/// other's row locks; fewer writers make larger batches); everything else
+/// goes round robin over the other workers (over all when there are none).
 caf::actor spawn_db_pool(caf::actor_system& sys, const std::string& db_url,
-                         size_t size, caf::actor broker);
+                         size_t size, size_t writers, caf::actor broker);
 
 } // namespace parley

@@ -42,6 +42,19 @@ TEST_CASE("settings validate every key", "[config]") {
   CHECK(error.find("max-body") != std::string::npos);
 }
 
+TEST_CASE("post writers are at least one and at most the pool", "[config]") {
+  parley_config cfg;
+  std::string error;
+  CHECK(make_settings(cfg, error)->db_writers == 2); // of 4
+  cfg.db_pool_size = 1;
+  CHECK(make_settings(cfg, error)->db_writers == 1);
+  cfg.db_pool_size = 8;
+  cfg.db_writers = 0;
+  CHECK(make_settings(cfg, error)->db_writers == 1);
+  cfg.db_writers = 8;
+  CHECK(make_settings(cfg, error)->db_writers == 8);
+}
+
 TEST_CASE("the INI file and the command line both set keys", "[config]") {
   parley_config cfg;
   std::string ini = std::string{PARLEY_SOURCE_DIR} + "/config/parley.ini";
