@@ -4,6 +4,7 @@
 
 #include "persistence/pg_array.hpp"
 #include "persistence/queries.hpp"
+#include "persistence/sql_text.hpp"
 
 namespace parley::queries {
 
@@ -75,9 +76,8 @@ void prepare_posts(pqxx::connection& conn) {
     "   WHERE users.id = x.user_id),"
     " d AS (INSERT INTO deliveries (user_id, seq, message_id)"
     "   SELECT user_id, seq, id FROM inbox)"
-    " SELECT ord, id, to_char(now() AT TIME ZONE 'UTC',"
-    "   'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), user_id, seq FROM inbox"
-    " ORDER BY ord, user_id");
+    " SELECT ord, id, " PARLEY_TS("now()") ", user_id, seq FROM inbox"
+                                           " ORDER BY ord, user_id");
 }
 
 std::vector<outcome> create_messages(pqxx::work& tx,

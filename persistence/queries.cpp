@@ -5,14 +5,11 @@
 
 #include "actors/errors.hpp"
 #include "persistence/post_queries.hpp"
+#include "persistence/sql_text.hpp"
 
 namespace parley::queries {
 
 namespace {
-
-// RFC 3339 UTC with microseconds, formatted by the database itself.
-#define PARLEY_TS(col)                                                         \
-  "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 // Columns of a conversation seen by participant p: other user o, message m.
 constexpr const char* conversation_columns
@@ -129,8 +126,6 @@ void prepare(pqxx::connection& conn) {
                "UPDATE participants SET messages_read_at = now()"
                " WHERE user_id = $1 AND conversation_id = $2 RETURNING 1");
 }
-
-#undef PARLEY_TS
 
 std::string escape_like(const std::string& text) {
   std::string out;
