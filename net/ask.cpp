@@ -7,7 +7,7 @@ namespace parley {
 caf::behavior gateway(caf::event_based_actor* self) {
   return {
     [self](ask_job& job) {
-      if (!guarded([&] { job(self); }))
+      if (!detail::guarded([&] { job(self); }))
         spdlog::error("gateway: a request could not be sent");
     },
   };

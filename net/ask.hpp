@@ -25,6 +25,8 @@ using ask_job = std::function<void(caf::event_based_actor*)>;
 /// a one-shot actor per request cost a spawn and a clean-up each time.
 caf::behavior gateway(caf::event_based_actor* self);
 
+namespace detail {
+
 /// Runs `f`; an exception is logged and reported as false, so that it never
 /// leaves the gateway (a dead gateway would leave every request unanswered).
 template <class F>
@@ -38,13 +40,14 @@ bool guarded(F&& f) {
   }
 }
 
-/// Answers with a plain failure after a success callback threw.
+/// Hands `err` to `on_error`, which must not throw either.
 template <class OnError>
-void fail(OnError& on_error) {
-  caf::error err = caf::sec::runtime_error;
+void report(OnError& on_error, caf::error err) {
   if (!guarded([&] { on_error(err); }))
     spdlog::error("request error handler failed");
 }
+
+} // namespace detail
 
 /// Sends `xs...` to `dest` through `gateway` and calls `on_ok(T&)` or
 /// `on_error(caf::error&)` with the reply, on a CAF thread. This is how Asio
@@ -57,12 +60,12 @@ void ask(const caf::actor& gateway, const caf::actor& dest, OnOk on_ok,
                    self->request(dest, db_request_timeout, std::move(xs)...)
                      .then(
                        [=](T& result) mutable {
-                         if (!guarded([&] { on_ok(result); }))
-                           fail(on_error);
+                         // A success callback that threw answers 500.
+                         if (!detail::guarded([&] { on_ok(result); }))
+                           detail::report(on_error, caf::sec::runtime_error);
                        },
                        [=](caf::error& err) mutable {
-                         if (!guarded([&] { on_error(err); }))
-                           spdlog::error("request error handler failed");
+                         detail::report(on_error, std::move(err));
                        });
                  }});
 }

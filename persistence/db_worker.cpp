@@ -162,13 +162,12 @@ caf::actor_pool::policy shard_posts(size_t writers) {
       if (workers.empty())
         return; // defensive: actor_pool answers by itself when none are left
       auto n = workers.size();
-      auto w = std::clamp<size_t>(writers, 1, n);
       const auto& msg = ptr->content();
       size_t i = 0;
       if (msg.match_elements<msg_post_atom, int64_t, int64_t, std::string>())
-        i = static_cast<size_t>(msg.get_as<int64_t>(2)) % w;
-      else if (n > w)
-        i = w + (*next)++ % (n - w);
+        i = static_cast<size_t>(msg.get_as<int64_t>(2)) % writers;
+      else if (n > writers)
+        i = writers + (*next)++ % (n - writers);
       else
         i = (*next)++ % n;
       auto worker = workers[i];
@@ -187,6 +186,8 @@ caf::actor spawn_db_pool(caf::actor_system& sys, const std::string& db_url,
   auto factory = [&sys, db_url, broker] {
     return sys.spawn<caf::detached>(db_worker, db_url, broker);
   };
+  // The pool never grows: 1 <= writers <= size holds for its lifetime.
+  writers = std::clamp<size_t>(writers, 1, size);
   return caf::actor_pool::make(&ctx, size, factory, shard_posts(writers));
 }
 

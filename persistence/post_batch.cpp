@@ -41,7 +41,7 @@ void flush_posts(caf::stateful_actor<db_worker_state>* self) {
   if (posts.empty())
     return;
   using outcomes = std::vector<outcome>;
-  auto save = [&st](std::vector<queries::new_message> batch) {
+  auto save = [&st](const std::vector<queries::new_message>& batch) {
     return transact<outcomes>(st, "msg_post", [&](pqxx::work& tx) {
       return caf::expected<outcomes>{queries::create_messages(tx, batch)};
     });
@@ -50,7 +50,7 @@ void flush_posts(caf::stateful_actor<db_worker_state>* self) {
   batch.reserve(posts.size());
   for (const auto& p : posts)
     batch.push_back(p.input);
-  auto all = save(std::move(batch));
+  auto all = save(batch);
   if (all) {
     for (size_t i = 0; i < posts.size(); ++i)
       finish(self, posts[i], (*all)[i]);

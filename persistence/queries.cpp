@@ -255,10 +255,9 @@ caf::expected<void> mark_read(pqxx::work& tx, int64_t caller,
 
 caf::expected<inbox_page> read_inbox(pqxx::transaction_base& tx, int64_t user,
                                      int64_t after, int64_t limit) {
-  if (after < 0)
+  if (after < 0 || limit < 0)
     limit = 0; // counters only
-  auto rows
-    = tx.exec_prepared("inbox_read", user, after, std::max<int64_t>(limit, 0));
+  auto rows = tx.exec_prepared("inbox_read", user, after, limit);
   if (rows.empty())
     return make_error(ec::not_found);
   inbox_page page;
