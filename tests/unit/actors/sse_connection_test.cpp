@@ -210,12 +210,15 @@ TEST_CASE("a cursor older than the retained inbox gets event: reset",
 
 namespace {
 
-// Moves the clock to a multiple of 50 ms, so that 50 ms steps land exactly
-// on the heartbeat grid (a multiple of 25 ms here).
+// The grid is heartbeat / 200: 75 ms for the fixture's 15 s.
+constexpr caf::timespan grid = 75ms;
+
+// Moves the clock to a grid point, so that 25 ms steps land on every grid
+// point and a heartbeat off the grid is seen off it.
 void align_clock(stream_fixture& fx) {
-  auto off = fx.sched.clock().now().time_since_epoch() % 25ms;
+  auto off = fx.sched.clock().now().time_since_epoch() % grid;
   if (off != caf::timespan{0})
-    fx.advance(25ms - off);
+    fx.advance(grid - off);
 }
 
 // Advances the clock in 25 ms steps until the stream has written `n`
@@ -235,11 +238,9 @@ caf::actor_clock::time_point advance_to_heartbeat(stream_fixture& fx, long n,
 
 TEST_CASE("heartbeats come only after silence, on the tick grid",
           "[actors][sse]") {
-  // The grid is heartbeat / 200: 75 ms for 15 s.
-  constexpr caf::timespan grid = 75ms;
   stream_fixture fx;
   align_clock(fx);
-  fx.advance(20ms); // opened between two steps
+  fx.advance(20ms); // opened off the grid (and between two steps)
   auto opened = fx.sched.clock().now();
   fx.start(-1);
   fx.run();
@@ -263,20 +264,24 @@ TEST_CASE("streams opened at different times share heartbeat ticks",
           "[actors][sse]") {
   stream_fixture a;
   stream_fixture b;
+  // Both open off the grid, at different offsets (the two fixtures have
+  // separate clocks); without the grid, neither heartbeat would be on it.
   align_clock(a);
-  align_clock(b);
+  a.advance(10ms);
   a.start(-1);
   a.run();
-  // The two fixtures have separate clocks; skew b's by 300 ms.
-  b.advance(300ms);
+  align_clock(a);
+  align_clock(b);
+  b.advance(40ms);
   b.start(-1);
   b.run();
+  align_clock(b);
   auto ta = advance_to_heartbeat(a, 1, 20s).time_since_epoch();
   auto tb = advance_to_heartbeat(b, 1, 20s).time_since_epoch();
   // Whatever the moment it opened, a stream's heartbeat lands on the
   // 75 ms grid, where the other streams' ticks are.
-  CHECK(ta % 75ms == caf::timespan{0});
-  CHECK(tb % 75ms == caf::timespan{0});
+  CHECK(ta % grid == caf::timespan{0});
+  CHECK(tb % grid == caf::timespan{0});
 }
 
 TEST_CASE("the actor quits when its stream is gone", "[actors][sse]") {
