@@ -2,6 +2,7 @@
 // sent at the same time all stored once.
 
 #include <condition_variable>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include "api.hpp"
 #include "server_process.hpp"
 #include "shapes.hpp"
+#include "token_forge.hpp"
 
 using namespace itest;
 
@@ -147,7 +149,7 @@ TEST_CASE("concurrent messages in one conversation are each stored once",
 }
 
 TEST_CASE("an outsider's posts racing a pair's posts are refused and change "
-          "nothing; the pair's are stored verbatim",
+          "nothing, and the pair's are stored verbatim",
           "[integration][concurrency]") {
   server_process server;
   api client{server.port()};
@@ -190,4 +192,34 @@ TEST_CASE("an outsider's posts racing a pair's posts are refused and change "
   REQUIRE(listed.size() == 1);
   CHECK(listed[0]["lastMessage"]["id"] == newest);
   CHECK(client.conversations(carol).empty());
+}
+
+TEST_CASE("posts with the token of a user that does not exist, racing a "
+          "pair's posts, get 401 and store nothing",
+          "[integration][concurrency]") {
+  server_process server;
+  api client{server.port()};
+  auto alice = client.login(unique_name("alice"));
+  auto bob = client.login(unique_name("bob"));
+  auto id = client.start_conversation(alice, bob.username)["id"].get<std::string>();
+  auto now = static_cast<std::int64_t>(std::time(nullptr));
+  // Well signed, but its user was never created (or was deleted).
+  auto ghost = forge_token("999999999999999", now, now + 3600);
+  auto outcomes = race(20, [&](int i) {
+    const auto& token = i % 2 == 0 ? alice.token : ghost;
+    return client.post("/api/conversations/" + id + "/messages",
+                       {{"content", "m" + std::to_string(i)}}, token);
+  });
+  for (int i = 0; i < 20; ++i) {
+    const auto& out = outcomes[static_cast<std::size_t>(i)];
+    INFO("post " << i << " error: " << out.error);
+    CHECK(out.status == (i % 2 == 0 ? 201 : 401));
+  }
+  std::set<std::string> stored;
+  for (const auto& m : client.messages(bob, id))
+    stored.insert(m["content"].get<std::string>());
+  std::set<std::string> expected;
+  for (int i = 0; i < 20; i += 2)
+    expected.insert("m" + std::to_string(i));
+  CHECK(stored == expected);
 }

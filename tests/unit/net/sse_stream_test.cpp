@@ -37,7 +37,7 @@ pipe_pair make_pair(asio::io_context& ioc, tcp::acceptor& acceptor,
 
 } // namespace
 
-TEST_CASE("a stream whose client stops reading is cut; others are not",
+TEST_CASE("a stream whose client stops reading is cut, and others are not",
           "[net][sse]") {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
