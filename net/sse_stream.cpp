@@ -15,8 +15,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-// A client that accepts no byte for this long is gone or hopeless.
-constexpr auto write_timeout = std::chrono::seconds(30);
 // Buffers gathered into one writev.
 constexpr size_t max_batch = 64;
 
@@ -24,9 +22,11 @@ constexpr size_t max_batch = 64;
 
 sse_stream::sse_stream(beast::tcp_stream&& stream, size_t queue_limit,
                        std::shared_ptr<metrics> counters,
-                       std::string request_id)
+                       std::string request_id,
+                       std::chrono::steady_clock::duration write_timeout)
     : stream_(std::move(stream)),
       queue_limit_(queue_limit),
+      write_timeout_(write_timeout),
       counters_(std::move(counters)),
       request_id_(std::move(request_id)) {
   metrics::add(counters_->open_streams);
@@ -84,9 +84,11 @@ void sse_stream::enqueue(shared_bytes bytes) {
   // Checked here, not by a timer per write: a client whose write stays
   // unfinished this long still gets a heartbeat queued every interval.
   if (in_flight_ > 0
-      && std::chrono::steady_clock::now() - write_started_ > write_timeout) {
-    spdlog::info("event stream cut: a write unfinished after {} s",
-                 write_timeout.count());
+      && std::chrono::steady_clock::now() - write_started_ > write_timeout_) {
+    spdlog::info(
+      "event stream cut: a write unfinished after {} ms",
+      std::chrono::duration_cast<std::chrono::milliseconds>(write_timeout_)
+        .count());
     metrics::add(counters_->streams_cut_slow);
     return do_close();
   }

@@ -23,8 +23,14 @@ namespace beast = boost::beast;
 class sse_stream : public stream_sink,
                    public std::enable_shared_from_this<sse_stream> {
 public:
+  /// A write the client has not taken in full after this long cuts the
+  /// stream (checked when the next event or heartbeat is queued).
+  static constexpr std::chrono::seconds default_write_timeout{30};
+
   sse_stream(beast::tcp_stream&& stream, size_t queue_limit,
-             std::shared_ptr<metrics> counters, std::string request_id);
+             std::shared_ptr<metrics> counters, std::string request_id,
+             std::chrono::steady_clock::duration write_timeout
+             = default_write_timeout);
   ~sse_stream() override;
 
   /// Starts with `prelude` (status line, headers, `retry:`), flushed at
@@ -57,6 +63,7 @@ private:
 
   beast::tcp_stream stream_;
   size_t queue_limit_;
+  std::chrono::steady_clock::duration write_timeout_;
   std::shared_ptr<metrics> counters_;
   std::string request_id_; // for the close log line
   caf::actor actor_;

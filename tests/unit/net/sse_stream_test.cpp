@@ -22,7 +22,9 @@ struct pipe_pair {
 };
 
 pipe_pair make_pair(asio::io_context& ioc, tcp::acceptor& acceptor,
-                    size_t limit, std::shared_ptr<metrics> counters) {
+                    size_t limit, std::shared_ptr<metrics> counters,
+                    std::chrono::steady_clock::duration write_timeout
+                    = sse_stream::default_write_timeout) {
   tcp::socket client{ioc};
   client.open(tcp::v4());
   client.set_option(asio::socket_base::receive_buffer_size(8192));
@@ -30,9 +32,21 @@ pipe_pair make_pair(asio::io_context& ioc, tcp::acceptor& acceptor,
   tcp::socket server_side{asio::make_strand(ioc)};
   acceptor.accept(server_side);
   server_side.set_option(asio::socket_base::send_buffer_size(8192));
-  auto stream = std::make_shared<sse_stream>(
-    beast::tcp_stream{std::move(server_side)}, limit, counters, "test");
+  auto stream
+    = std::make_shared<sse_stream>(beast::tcp_stream{std::move(server_side)},
+                                   limit, counters, "test", write_timeout);
   return {std::move(client), stream};
+}
+
+// Reads until the server closes the connection. Call it only once the
+// stream was cut: a blocking read on a live stream would never return.
+boost::system::error_code read_to_close(tcp::socket& client, size_t& got) {
+  std::vector<char> buf(65536);
+  boost::system::error_code ec;
+  got = 0;
+  while (!ec)
+    got += client.read_some(asio::buffer(buf), ec);
+  return ec;
 }
 
 } // namespace
@@ -89,18 +103,63 @@ TEST_CASE("a stream whose client stops reading is cut, and others are not",
   CHECK(counters->streams_cut_slow == 1);
 
   // The slow client finds its connection closed once it reads at last.
-  std::vector<char> buf(65536);
-  boost::system::error_code ec;
-  size_t slow_got = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!ec && std::chrono::steady_clock::now() < deadline)
-    slow_got += slow.client.read_some(asio::buffer(buf), ec);
-  CHECK(ec == asio::error::eof);
-  CHECK(slow_got < expected);
+  if (counters->streams_cut_slow == 1) {
+    size_t slow_got = 0;
+    CHECK(read_to_close(slow.client, slow_got) == asio::error::eof);
+    CHECK(slow_got < expected);
+  }
 
   slow.stream.reset();
   fast.stream.reset();
   fast.client.close();
+  guard.reset();
+  ioc.stop();
+  io.join();
+}
+
+TEST_CASE("a stream whose write stays unfinished past the timeout is cut "
+          "when the next event is queued",
+          "[net][sse]") {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
+  auto counters = std::make_shared<metrics>();
+  // A queue limit far above what is written: only the timeout can cut.
+  constexpr size_t limit = 64 * 1024 * 1024;
+  constexpr auto timeout = std::chrono::seconds(1);
+  auto stuck = make_pair(ioc, acceptor, limit, counters, timeout);
+  asio::post(stuck.stream->get_executor_for_test(), [&] {
+    stuck.stream->start(std::make_shared<const std::string>("hello\n"), {});
+  });
+  auto guard = asio::make_work_guard(ioc);
+  std::thread io{[&] { ioc.run(); }};
+
+  // More than both kernel buffers hold: the write stays in flight, since
+  // the client reads nothing.
+  auto chunk = std::make_shared<const std::string>(64 * 1024, 'x');
+  for (int i = 0; i < 32; ++i)
+    stuck.stream->write(chunk);
+  // Within the timeout, a queued event does not cut the stream.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  stuck.stream->write(chunk);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(counters->streams_cut_slow == 0);
+  // Past it, the next one does.
+  std::this_thread::sleep_for(timeout);
+  stuck.stream->write(chunk);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (counters->streams_cut_slow == 0
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(counters->streams_cut_slow == 1);
+
+  // The client, reading at last, finds the connection closed.
+  if (counters->streams_cut_slow == 1) {
+    size_t got = 0;
+    CHECK(read_to_close(stuck.client, got) == asio::error::eof);
+    CHECK(got < 6 + 34 * chunk->size());
+  }
+
+  stuck.stream.reset();
   guard.reset();
   ioc.stop();
   io.join();
