@@ -55,7 +55,7 @@ api::api(caf::actor_system& sys, caf::actor db, caf::actor broker, settings cfg,
          std::shared_ptr<const static_files> files,
          std::shared_ptr<metrics> counters)
     : sys_(sys),
-      gateway_(sys.spawn(gateway)),
+      gateway_(sys.spawn(gateway, caf::timespan{db_request_timeout})),
       db_(std::move(db)),
       broker_(std::move(broker)),
       cfg_(std::make_shared<const settings>(std::move(cfg))),
