@@ -125,6 +125,8 @@ void run_fanout(runner& r, outcome& out) {
   double total_seconds = 0, worst_ms = 0;
   std::vector<double> round_ms;
   auto start = r.elapsed();
+  // Rounds run back to back: CPU over all of them says which side is bound.
+  auto cpu0 = sample_servers(r);
   r.measuring = true;
   for (uint32_t round = 0; round < o.rounds; ++round) {
     if (round > 0 && r.elapsed() - start >= o.duration)
@@ -154,6 +156,7 @@ void run_fanout(runner& r, outcome& out) {
     if (!done)
       break;
   }
+  auto cpu1 = sample_servers(r);
   settle(r, pool, o.drain); // a round that timed out may still deliver
   r.measuring = false;
   std::sort(round_ms.begin(), round_ms.end());
@@ -167,6 +170,7 @@ void run_fanout(runner& r, outcome& out) {
   out.figures["latency_p50_ms"] = ms(r.latency.quantile(0.5));
   out.figures["latency_p99_ms"] = ms(r.latency.quantile(0.99));
   out.figures["post_p50_ms"] = ms(pool.post_latency.quantile(0.5));
+  add_cpu_figures(r, cpu0, cpu1, out.figures);
   add_delivery_checks(r, out, pool.failed);
 }
 
