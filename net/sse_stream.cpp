@@ -1,5 +1,6 @@
 #include "net/sse_stream.hpp"
 
+#include <array>
 #include <vector>
 
 #include <boost/asio/post.hpp>
@@ -43,6 +44,13 @@ sse_stream::~sse_stream() {
 
 void sse_stream::start(shared_bytes prelude, caf::actor actor) {
   actor_ = std::move(actor);
+  // Writes try the socket at once and never wait (do_write).
+  beast::error_code ec;
+  stream_.socket().non_blocking(true, ec);
+  try_first_ = !ec; // a blocking socket gets asynchronous writes only
+  if (ec)
+    spdlog::warn("stream id={}: non-blocking mode failed: {}", request_id_,
+                 ec.message());
   enqueue(std::move(prelude));
   do_watch();
 }
@@ -97,18 +105,74 @@ void sse_stream::enqueue(shared_bytes bytes) {
     do_write();
 }
 
+namespace {
+
+// Some of the queue's buffers, as Asio's buffer sequences want them.
+struct buffer_range {
+  const asio::const_buffer* first;
+  const asio::const_buffer* last;
+  const asio::const_buffer* begin() const {
+    return first;
+  }
+  const asio::const_buffer* end() const {
+    return last;
+  }
+};
+
+} // namespace
+
 void sse_stream::do_write() {
-  // Gather what is queued into one writev: fewer syscalls under load.
-  std::vector<asio::const_buffer> buffers;
-  in_flight_ = std::min(queue_.size() - head_, max_batch);
-  buffers.reserve(in_flight_);
-  for (size_t i = 0; i < in_flight_; ++i)
-    buffers.emplace_back(asio::buffer(*queue_[head_ + i]));
-  // On the socket itself: Beast's stream would arm and cancel its timer for
-  // every write, a tenth of the cost of a delivery.
+  while (head_ < queue_.size() && !closed_) {
+    // Gather what is queued into one writev: fewer syscalls under load.
+    std::array<asio::const_buffer, max_batch> buffers;
+    auto count = std::min(queue_.size() - head_, max_batch);
+    for (size_t i = 0; i < count; ++i)
+      buffers[i] = asio::buffer(*queue_[head_ + i]);
+    // First without waiting (the socket is non-blocking): the kernel usually
+    // takes it all, and then the write needs no asynchronous operation, no
+    // completion handler and no allocation. On the socket itself: Beast's
+    // stream would arm and cancel its timer for every write.
+    size_t written = 0;
+    if (try_first_) {
+      beast::error_code ec;
+      written = stream_.socket().write_some(
+        buffer_range{buffers.data(), buffers.data() + count}, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again)
+        written = 0;
+      else if (ec)
+        return do_close();
+    }
+    auto batch_end = head_ + count;
+    auto offset = release(written);
+    if (head_ < batch_end)
+      return write_rest(batch_end - head_, offset);
+  }
+  compact();
+  if (drain_listener_ && head_ == queue_.size()) {
+    caf::anon_send(drain_listener_, drained_atom::value);
+    drain_listener_ = nullptr;
+  }
+}
+
+size_t sse_stream::release(size_t written) {
+  while (head_ < queue_.size() && written >= queue_[head_]->size()) {
+    written -= queue_[head_]->size();
+    queued_bytes_ -= queue_[head_]->size();
+    queue_[head_++].reset();
+  }
+  return written;
+}
+
+void sse_stream::write_rest(size_t count, size_t offset) {
+  std::vector<asio::const_buffer> rest;
+  rest.reserve(count);
+  for (size_t i = 0; i < count; ++i)
+    rest.emplace_back(asio::buffer(*queue_[head_ + i]));
+  rest.front() += offset; // the part the kernel already took
+  in_flight_ = count;
   write_started_ = std::chrono::steady_clock::now();
   asio::async_write(
-    stream_.socket(), buffers,
+    stream_.socket(), rest,
     beast::bind_front_handler(&sse_stream::on_write, shared_from_this()));
 }
 
@@ -121,13 +185,7 @@ void sse_stream::on_write(beast::error_code ec, size_t) {
   }
   head_ += in_flight_;
   in_flight_ = 0;
-  compact();
-  if (head_ < queue_.size() && !closed_)
-    return do_write();
-  if (drain_listener_) {
-    caf::anon_send(drain_listener_, drained_atom::value);
-    drain_listener_ = nullptr;
-  }
+  do_write(); // what was queued meanwhile, then compact and drain notice
 }
 
 void sse_stream::compact() {

@@ -55,6 +55,11 @@ public:
 private:
   void enqueue(shared_bytes bytes);
   void do_write();
+  /// Drops the entries wholly in the first `written` bytes; returns how many
+  /// bytes of the next entry are written already.
+  size_t release(size_t written);
+  /// Writes `count` entries from head_ asynchronously, the first from `offset`.
+  void write_rest(size_t count, size_t offset);
   void on_write(beast::error_code ec, size_t bytes);
   void compact();
   void do_watch();
@@ -73,9 +78,10 @@ private:
   std::vector<shared_bytes> queue_;
   size_t head_ = 0;
   size_t queued_bytes_ = 0;
-  size_t in_flight_ = 0; ///< entries from head_ being written now
+  size_t in_flight_ = 0; ///< entries from head_ in an asynchronous write
   std::chrono::steady_clock::time_point write_started_; ///< of that write
   bool closed_ = false;
+  bool try_first_ = false; ///< the socket is non-blocking: try writes at once
   // Clients send nothing on a stream: the watch read needs only a byte.
   char watch_buffer_[8];
 };
