@@ -1,26 +1,32 @@
 #include "actors/broker.hpp"
 
-#include <algorithm>
-
 #include <caf/all.hpp>
 
 #include "actors/atoms.hpp"
 
 namespace parley {
 
+void broker_state::add(int64_t user, const caf::actor& stream) {
+  auto& list = subscribers[user];
+  user_of.emplace(stream.address(), place{user, list.size()});
+  list.push_back(stream);
+}
+
 void broker_state::remove(const caf::actor_addr& who) {
-  auto user = user_of.find(who);
-  if (user == user_of.end())
+  auto found = user_of.find(who);
+  if (found == user_of.end())
     return;
-  auto it = subscribers.find(user->second);
-  user_of.erase(user);
+  auto [user, index] = found->second;
+  user_of.erase(found);
+  auto it = subscribers.find(user);
   if (it == subscribers.end())
     return;
   auto& list = it->second;
-  list.erase(
-    std::remove_if(list.begin(), list.end(),
-                   [&](const caf::actor& a) { return a.address() == who; }),
-    list.end());
+  if (index + 1 < list.size()) {
+    list[index] = std::move(list.back());
+    user_of[list[index].address()].index = index;
+  }
+  list.pop_back();
   if (list.empty())
     subscribers.erase(it);
 }
@@ -37,8 +43,7 @@ caf::behavior broker(caf::stateful_actor<broker_state>* self,
         return;
       }
       self->monitor(stream);
-      self->state.subscribers[user].push_back(stream);
-      self->state.user_of.emplace(stream.address(), user);
+      self->state.add(user, stream);
     },
     [self](deliver_atom, const created_message& created) {
       auto& st = self->state;

@@ -17,14 +17,22 @@ namespace parley {
 struct broker_state {
   static inline const char* name = "broker";
   std::unordered_map<int64_t, std::vector<caf::actor>> subscribers;
-  /// Each subscribed actor's user, so a closed stream is found at once (a
-  /// mass disconnect would otherwise scan every user per stream).
-  std::unordered_map<caf::actor_addr, int64_t> user_of;
+  /// Where each subscribed actor is: its user and its index in that user's
+  /// list, so a closed stream is removed in O(1) (a mass disconnect would
+  /// otherwise scan every user, or every tab of one user, per stream).
+  struct place {
+    int64_t user;
+    size_t index;
+  };
+  std::unordered_map<caf::actor_addr, place> user_of;
   event_formatter format;
   bool shutting_down = false;
 
-  /// Removes `who` from its user's list; drops emptied users (no stream, no
-  /// cost).
+  /// Adds `stream` to `user`'s list.
+  void add(int64_t user, const caf::actor& stream);
+
+  /// Removes `who` from its user's list (the last entry takes its place);
+  /// drops emptied users (no stream, no cost).
   void remove(const caf::actor_addr& who);
 };
 

@@ -137,3 +137,38 @@ TEST_CASE("shutdown reaches every stream, also late subscribers",
   fx.run();
   CHECK(*told == 2);
 }
+
+TEST_CASE("tabs of one user closing in any order leave exactly the others",
+          "[actors][broker]") {
+  actor_fixture fx;
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format});
+  std::vector<std::shared_ptr<std::vector<int64_t>>> seen;
+  std::vector<caf::actor> tabs;
+  for (int i = 0; i < 5; ++i) {
+    seen.push_back(std::make_shared<std::vector<int64_t>>());
+    tabs.push_back(fx.spawn(recorder, seen.back()));
+    caf::anon_send(broker, subscribe_atom::value, int64_t{8}, tabs.back());
+  }
+  fx.run();
+  // The first and a middle one: each removal moves the last tab into the gap.
+  for (int i : {0, 2})
+    caf::anon_send_exit(tabs[i], caf::exit_reason::kill);
+  fx.run();
+  caf::anon_send(broker, deliver_atom::value, created(100, 6, {{8, 4}}));
+  fx.run();
+  for (int i = 0; i < 5; ++i)
+    CHECK(
+      *seen[i]
+      == (i == 0 || i == 2 ? std::vector<int64_t>{} : std::vector<int64_t>{4}));
+  auto& st = state_of(broker);
+  REQUIRE(st.subscribers.count(8) == 1);
+  CHECK(st.subscribers.at(8).size() == 3);
+  for (const auto& [addr, where] : st.user_of)
+    CHECK(st.subscribers.at(where.user).at(where.index).compare(addr) == 0);
+  // Then the rest, last first: the user is gone with its last tab.
+  for (int i : {4, 1, 3})
+    caf::anon_send_exit(tabs[i], caf::exit_reason::kill);
+  fx.run();
+  CHECK(st.subscribers.count(8) == 0);
+  CHECK(st.user_of.empty());
+}
