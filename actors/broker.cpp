@@ -6,22 +6,28 @@
 
 namespace parley {
 
-void broker_state::add(int64_t user, const caf::actor& stream) {
-  auto& list = subscribers[user];
-  user_of.emplace(stream.address(), place{user, list.size()});
-  list.push_back(stream);
+void broker_state::add(int64_t user, const caf::actor& stream,
+                       bool include_own) {
+  auto& mine = subscribers[user];
+  user_of.emplace(stream.address(),
+                  place{user, mine.actors.size(), include_own});
+  mine.actors.push_back(stream);
+  if (include_own)
+    ++mine.own_wanted;
 }
 
 void broker_state::remove(const caf::actor_addr& who) {
   auto found = user_of.find(who);
   if (found == user_of.end())
     return;
-  auto [user, index] = found->second;
+  auto [user, index, include_own] = found->second;
   user_of.erase(found);
   auto it = subscribers.find(user);
   if (it == subscribers.end())
     return;
-  auto& list = it->second;
+  if (include_own)
+    --it->second.own_wanted;
+  auto& list = it->second.actors;
   if (index + 1 < list.size()) {
     list[index] = std::move(list.back());
     user_of[list[index].address()].index = index;
@@ -37,13 +43,14 @@ caf::behavior broker(caf::stateful_actor<broker_state>* self,
   self->set_down_handler(
     [self](caf::down_msg& msg) { self->state.remove(msg.source); });
   return {
-    [self](subscribe_atom, int64_t user, const caf::actor& stream) {
+    [self](subscribe_atom, int64_t user, const caf::actor& stream,
+           bool include_own) {
       if (self->state.shutting_down) {
         self->send(stream, shutdown_atom::value);
         return;
       }
       self->monitor(stream);
-      self->state.add(user, stream);
+      self->state.add(user, stream, include_own);
     },
     [self](deliver_atom, const created_message& created) {
       auto& st = self->state;
@@ -51,18 +58,21 @@ caf::behavior broker(caf::stateful_actor<broker_state>* self,
         auto it = st.subscribers.find(r.user_id);
         if (it == st.subscribers.end())
           continue;
-        // One serialisation per user, shared by all of the user's streams.
-        sse_event ev{r.seq, created.msg.user_id == r.user_id,
-                     std::make_shared<const std::string>(
-                       st.format(created.msg, r.user_id, r.seq))};
-        for (const auto& stream : it->second)
+        // One serialisation per user, shared by all of the user's streams;
+        // none for an own event that no stream of the sender shows.
+        bool own = created.msg.user_id == r.user_id;
+        sse_event ev{r.seq, own, nullptr};
+        if (!own || it->second.own_wanted > 0)
+          ev.bytes = std::make_shared<const std::string>(
+            st.format(created.msg, r.user_id, r.seq));
+        for (const auto& stream : it->second.actors)
           self->send(stream, event_atom::value, ev);
       }
     },
     [self](shutdown_atom) {
       self->state.shutting_down = true;
-      for (const auto& [user, list] : self->state.subscribers)
-        for (const auto& stream : list)
+      for (const auto& [user, mine] : self->state.subscribers)
+        for (const auto& stream : mine.actors)
           self->send(stream, shutdown_atom::value);
     },
   };

@@ -16,20 +16,27 @@ namespace parley {
 /// by messages, so it needs no lock.
 struct broker_state {
   static inline const char* name = "broker";
-  std::unordered_map<int64_t, std::vector<caf::actor>> subscribers;
+  /// One user's stream actors, and how many of them show the user's own
+  /// messages (include_own): none, and an own event needs no bytes.
+  struct streams {
+    std::vector<caf::actor> actors;
+    size_t own_wanted = 0;
+  };
+  std::unordered_map<int64_t, streams> subscribers;
   /// Where each subscribed actor is: its user and its index in that user's
   /// list, so a closed stream is removed in O(1) (a mass disconnect would
   /// otherwise scan every user, or every tab of one user, per stream).
   struct place {
     int64_t user;
     size_t index;
+    bool include_own;
   };
   std::unordered_map<caf::actor_addr, place> user_of;
   event_formatter format;
   bool shutting_down = false;
 
   /// Adds `stream` to `user`'s list.
-  void add(int64_t user, const caf::actor& stream);
+  void add(int64_t user, const caf::actor& stream, bool include_own);
 
   /// Removes `who` from its user's list (the last entry takes its place);
   /// drops emptied users (no stream, no cost).
@@ -37,12 +44,14 @@ struct broker_state {
 };
 
 /// The broker. Handlers:
-/// - (subscribe_atom, user_id, stream_actor): adds and monitors the actor
-///   (a stream actor subscribes once, for one user); a dead stream actor is
-///   removed by its down message.
+/// - (subscribe_atom, user_id, stream_actor, include_own): adds and monitors
+///   the actor (a stream actor subscribes once, for one user); a dead stream
+///   actor is removed by its down message.
 /// - (deliver_atom, created_message): serialises the event once per
 ///   recipient user and sends (event_atom, sse_event) to each of that
-///   user's stream actors.
+///   user's stream actors. The sender's own event is serialised only if one
+///   of the sender's streams shows own messages; the others get its seq
+///   alone (null bytes), which is all they use of it.
 /// - (shutdown_atom): tells every stream actor to close (SIGTERM).
 caf::behavior broker(caf::stateful_actor<broker_state>* self,
                      event_formatter format);

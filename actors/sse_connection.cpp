@@ -158,7 +158,7 @@ caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
   // Subscribe before reading the inbox: every event committed after the
   // read reaches us live, everything before it is in the read.
   self->send(st.cfg.broker, subscribe_atom::value, st.cfg.user_id,
-             caf::actor_cast<caf::actor>(self));
+             caf::actor_cast<caf::actor>(self), st.cfg.include_own);
   st.last_write = self->clock().now();
   fetch(self, st.cfg.resume_after);
   schedule_tick(self);

@@ -19,6 +19,17 @@ caf::behavior recorder(caf::event_based_actor*,
   };
 }
 
+// An actor that records, per event, whether it came with bytes.
+caf::behavior bytes_recorder(caf::event_based_actor*,
+                             std::shared_ptr<std::vector<bool>> with_bytes) {
+  return {
+    [with_bytes](event_atom, const sse_event& ev) {
+      with_bytes->push_back(ev.bytes != nullptr);
+    },
+    [](shutdown_atom) {},
+  };
+}
+
 created_message created(int64_t id, int64_t sender, std::vector<recipient> to) {
   return created_message{msg(id, sender), std::move(to)};
 }
@@ -39,13 +50,13 @@ TEST_CASE("the broker routes each event to its recipients only",
   auto bob_tab2 = std::make_shared<std::vector<int64_t>>();
   auto carol = std::make_shared<std::vector<int64_t>>();
   caf::anon_send(broker, subscribe_atom::value, int64_t{1},
-                 fx.spawn(recorder, alice));
+                 fx.spawn(recorder, alice), false);
   caf::anon_send(broker, subscribe_atom::value, int64_t{2},
-                 fx.spawn(recorder, bob_tab1));
+                 fx.spawn(recorder, bob_tab1), false);
   caf::anon_send(broker, subscribe_atom::value, int64_t{2},
-                 fx.spawn(recorder, bob_tab2));
+                 fx.spawn(recorder, bob_tab2), false);
   caf::anon_send(broker, subscribe_atom::value, int64_t{3},
-                 fx.spawn(recorder, carol));
+                 fx.spawn(recorder, carol), false);
   fx.run();
   // Alice (1) writes to Bob (2): inbox seqs 7 for Alice, 4 for Bob.
   caf::anon_send(broker, deliver_atom::value,
@@ -67,9 +78,9 @@ TEST_CASE("one serialisation per user, shared by all its streams",
   };
   auto broker = fx.spawn(parley::broker, counting);
   for (int tab = 0; tab < 3; ++tab)
-    caf::anon_send(
-      broker, subscribe_atom::value, int64_t{2},
-      fx.spawn(recorder, std::make_shared<std::vector<int64_t>>()));
+    caf::anon_send(broker, subscribe_atom::value, int64_t{2},
+                   fx.spawn(recorder, std::make_shared<std::vector<int64_t>>()),
+                   false);
   fx.run();
   caf::anon_send(broker, deliver_atom::value,
                  created(100, 1, {{1, 1}, {2, 1}}));
@@ -84,8 +95,8 @@ TEST_CASE("a stream actor that dies is forgotten without unsubscribing",
   auto seen = std::make_shared<std::vector<int64_t>>();
   auto doomed = fx.spawn(recorder, seen);
   auto survivor = fx.spawn(recorder, seen);
-  caf::anon_send(broker, subscribe_atom::value, int64_t{5}, doomed);
-  caf::anon_send(broker, subscribe_atom::value, int64_t{6}, survivor);
+  caf::anon_send(broker, subscribe_atom::value, int64_t{5}, doomed, false);
+  caf::anon_send(broker, subscribe_atom::value, int64_t{6}, survivor, false);
   fx.run();
   REQUIRE(state_of(broker).subscribers.size() == 2);
   caf::anon_send_exit(doomed, caf::exit_reason::kill);
@@ -107,13 +118,13 @@ TEST_CASE("one tab of a user closing leaves the user's other tabs",
   auto seen = std::make_shared<std::vector<int64_t>>();
   auto closed_tab = fx.spawn(recorder, seen);
   auto open_tab = fx.spawn(recorder, seen);
-  caf::anon_send(broker, subscribe_atom::value, int64_t{7}, closed_tab);
-  caf::anon_send(broker, subscribe_atom::value, int64_t{7}, open_tab);
+  caf::anon_send(broker, subscribe_atom::value, int64_t{7}, closed_tab, false);
+  caf::anon_send(broker, subscribe_atom::value, int64_t{7}, open_tab, false);
   fx.run();
   caf::anon_send_exit(closed_tab, caf::exit_reason::kill);
   fx.run();
   REQUIRE(state_of(broker).subscribers.count(7) == 1);
-  CHECK(state_of(broker).subscribers.at(7).size() == 1);
+  CHECK(state_of(broker).subscribers.at(7).actors.size() == 1);
   CHECK(state_of(broker).user_of.size() == 1);
   caf::anon_send(broker, deliver_atom::value, created(100, 6, {{7, 3}}));
   fx.run();
@@ -128,12 +139,14 @@ TEST_CASE("shutdown reaches every stream, also late subscribers",
   auto listener = [told](caf::event_based_actor*) -> caf::behavior {
     return {[told](shutdown_atom) { ++*told; }};
   };
-  caf::anon_send(broker, subscribe_atom::value, int64_t{1}, fx.spawn(listener));
+  caf::anon_send(broker, subscribe_atom::value, int64_t{1}, fx.spawn(listener),
+                 false);
   fx.run();
   caf::anon_send(broker, shutdown_atom::value);
   fx.run();
   CHECK(*told == 1);
-  caf::anon_send(broker, subscribe_atom::value, int64_t{2}, fx.spawn(listener));
+  caf::anon_send(broker, subscribe_atom::value, int64_t{2}, fx.spawn(listener),
+                 false);
   fx.run();
   CHECK(*told == 2);
 }
@@ -147,7 +160,8 @@ TEST_CASE("tabs of one user closing in any order leave exactly the others",
   for (int i = 0; i < 5; ++i) {
     seen.push_back(std::make_shared<std::vector<int64_t>>());
     tabs.push_back(fx.spawn(recorder, seen.back()));
-    caf::anon_send(broker, subscribe_atom::value, int64_t{8}, tabs.back());
+    caf::anon_send(broker, subscribe_atom::value, int64_t{8}, tabs.back(),
+                   false);
   }
   fx.run();
   // The first and a middle one: each removal moves the last tab into the gap.
@@ -162,13 +176,59 @@ TEST_CASE("tabs of one user closing in any order leave exactly the others",
       == (i == 0 || i == 2 ? std::vector<int64_t>{} : std::vector<int64_t>{4}));
   auto& st = state_of(broker);
   REQUIRE(st.subscribers.count(8) == 1);
-  CHECK(st.subscribers.at(8).size() == 3);
+  CHECK(st.subscribers.at(8).actors.size() == 3);
   for (const auto& [addr, where] : st.user_of)
-    CHECK(st.subscribers.at(where.user).at(where.index).compare(addr) == 0);
+    CHECK(st.subscribers.at(where.user).actors.at(where.index).compare(addr)
+          == 0);
   // Then the rest, last first: the user is gone with its last tab.
   for (int i : {4, 1, 3})
     caf::anon_send_exit(tabs[i], caf::exit_reason::kill);
   fx.run();
   CHECK(st.subscribers.count(8) == 0);
   CHECK(st.user_of.empty());
+}
+
+TEST_CASE("the sender's own event is serialised only while one of the "
+          "sender's streams shows own messages",
+          "[actors][broker]") {
+  actor_fixture fx;
+  auto calls = std::make_shared<int>(0);
+  event_formatter counting = [calls](const message& m, int64_t r, int64_t s) {
+    ++*calls;
+    return test_format(m, r, s);
+  };
+  auto broker = fx.spawn(parley::broker, counting);
+  auto plain = std::make_shared<std::vector<bool>>();
+  auto peer = std::make_shared<std::vector<bool>>();
+  caf::anon_send(broker, subscribe_atom::value, int64_t{1},
+                 fx.spawn(bytes_recorder, plain), false);
+  caf::anon_send(broker, subscribe_atom::value, int64_t{2},
+                 fx.spawn(bytes_recorder, peer), false);
+  fx.run();
+  // User 1 writes to user 2: only user 2's event is serialised.
+  caf::anon_send(broker, deliver_atom::value,
+                 created(100, 1, {{1, 1}, {2, 1}}));
+  fx.run();
+  CHECK(*calls == 1);
+  CHECK(*plain == std::vector<bool>{false}); // the seq alone
+  CHECK(*peer == std::vector<bool>{true});
+  // A tab of user 1 that shows own messages: serialised, for both tabs.
+  auto shows_own = std::make_shared<std::vector<bool>>();
+  auto own_tab = fx.spawn(bytes_recorder, shows_own);
+  caf::anon_send(broker, subscribe_atom::value, int64_t{1}, own_tab, true);
+  fx.run();
+  caf::anon_send(broker, deliver_atom::value,
+                 created(101, 1, {{1, 2}, {2, 2}}));
+  fx.run();
+  CHECK(*calls == 3);
+  CHECK(*shows_own == std::vector<bool>{true});
+  CHECK(plain->back());
+  // It closes: back to the seq alone.
+  caf::anon_send_exit(own_tab, caf::exit_reason::kill);
+  fx.run();
+  caf::anon_send(broker, deliver_atom::value,
+                 created(102, 1, {{1, 3}, {2, 3}}));
+  fx.run();
+  CHECK(*calls == 4);
+  CHECK(*plain == std::vector<bool>{false, true, false});
 }

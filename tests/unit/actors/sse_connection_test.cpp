@@ -29,8 +29,9 @@ struct stream_fixture : actor_fixture {
     db = spawn(fake_inbox, inbox, hold_db);
     auto* user = &subscribed_user;
     auto fake_broker = spawn([user](caf::event_based_actor*) -> caf::behavior {
-      return {
-        [user](subscribe_atom, int64_t u, const caf::actor&) { *user = u; }};
+      return {[user](subscribe_atom, int64_t u, const caf::actor&, bool) {
+        *user = u;
+      }};
     });
     sse_connection_config c;
     c.user_id = me;
