@@ -30,6 +30,14 @@ caf::behavior bytes_recorder(caf::event_based_actor*,
   };
 }
 
+// test_format, counting its calls in `calls`.
+event_formatter counting_format(std::shared_ptr<int> calls) {
+  return [calls](const message& m, int64_t r, int64_t s) {
+    ++*calls;
+    return test_format(m, r, s);
+  };
+}
+
 created_message created(int64_t id, int64_t sender, std::vector<recipient> to) {
   return created_message{msg(id, sender), std::move(to)};
 }
@@ -72,11 +80,7 @@ TEST_CASE("one serialisation per user, shared by all its streams",
           "[actors][broker]") {
   actor_fixture fx;
   auto calls = std::make_shared<int>(0);
-  event_formatter counting = [calls](const message& m, int64_t r, int64_t s) {
-    ++*calls;
-    return test_format(m, r, s);
-  };
-  auto broker = fx.spawn(parley::broker, counting);
+  auto broker = fx.spawn(parley::broker, counting_format(calls));
   for (int tab = 0; tab < 3; ++tab)
     caf::anon_send(broker, subscribe_atom::value, int64_t{2},
                    fx.spawn(recorder, std::make_shared<std::vector<int64_t>>()),
@@ -193,11 +197,7 @@ TEST_CASE("the sender's own event is serialised only while one of the "
           "[actors][broker]") {
   actor_fixture fx;
   auto calls = std::make_shared<int>(0);
-  event_formatter counting = [calls](const message& m, int64_t r, int64_t s) {
-    ++*calls;
-    return test_format(m, r, s);
-  };
-  auto broker = fx.spawn(parley::broker, counting);
+  auto broker = fx.spawn(parley::broker, counting_format(calls));
   auto plain = std::make_shared<std::vector<bool>>();
   auto peer = std::make_shared<std::vector<bool>>();
   caf::anon_send(broker, subscribe_atom::value, int64_t{1},
