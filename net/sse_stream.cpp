@@ -154,11 +154,15 @@ void sse_stream::do_write() {
   }
 }
 
+void sse_stream::drop_front() {
+  queued_bytes_ -= queue_[head_]->size();
+  queue_[head_++].reset();
+}
+
 size_t sse_stream::release(size_t written) {
   while (head_ < queue_.size() && written >= queue_[head_]->size()) {
     written -= queue_[head_]->size();
-    queued_bytes_ -= queue_[head_]->size();
-    queue_[head_++].reset();
+    drop_front();
   }
   return written;
 }
@@ -179,12 +183,8 @@ void sse_stream::write_rest(size_t count, size_t offset) {
 void sse_stream::on_write(beast::error_code ec, size_t) {
   if (ec)
     return do_close();
-  for (size_t i = 0; i < in_flight_; ++i) {
-    queued_bytes_ -= queue_[head_ + i]->size();
-    queue_[head_ + i].reset();
-  }
-  head_ += in_flight_;
-  in_flight_ = 0;
+  for (; in_flight_ > 0; --in_flight_)
+    drop_front();
   do_write(); // what was queued meanwhile, then compact and drain notice
 }
 

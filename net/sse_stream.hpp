@@ -55,6 +55,8 @@ public:
 private:
   void enqueue(shared_bytes bytes);
   void do_write();
+  /// Forgets the written entry at head_.
+  void drop_front();
   /// Drops the entries wholly in the first `written` bytes; returns how many
   /// bytes of the next entry are written already.
   size_t release(size_t written);
