@@ -95,10 +95,13 @@ template <class T, class OnOk, class OnError, class... Ts>
 void ask(const caf::actor& gateway, const caf::actor& dest, OnOk on_ok,
          OnError on_error, Ts... xs) {
   caf::anon_send(gateway, ask_job{[=](gateway_actor* self) mutable {
-                   auto id
-                     = detail::track(self, [on_error](caf::error err) mutable {
-                         detail::report(on_error, std::move(err));
-                       });
+                   // The job runs once: the error callback moves into
+                   // the gateway's table, its only owner from here on.
+                   auto id = detail::track(
+                     self,
+                     [on_error = std::move(on_error)](caf::error err) mutable {
+                       detail::report(on_error, std::move(err));
+                     });
                    // No CAF timeout: the gateway's sweep keeps the deadline.
                    self->request(dest, caf::infinite, std::move(xs)...)
                      .then(
