@@ -50,8 +50,18 @@ struct outcome {
   std::string error;
 };
 
+// The contents of the conversation's messages as `as` lists them.
+std::set<std::string> stored_contents(const api& client, const user_session& as,
+                                      const std::string& id) {
+  std::set<std::string> contents;
+  for (const auto& m : client.messages(as, id))
+    contents.insert(m["content"].get<std::string>());
+  return contents;
+}
+
 // Runs `work(i)` on `count` threads released together; joins them all.
-std::vector<outcome> race(int count, const std::function<http_response(int)>& work) {
+std::vector<outcome> race(int count,
+                          const std::function<http_response(int)>& work) {
   std::vector<outcome> outcomes(static_cast<std::size_t>(count));
   start_gate gate;
   std::vector<std::thread> workers;
@@ -119,7 +129,8 @@ TEST_CASE("concurrent messages in one conversation are each stored once",
   api client{server.port()};
   auto alice = client.login(unique_name("alice"));
   auto bob = client.login(unique_name("bob"));
-  auto id = client.start_conversation(alice, bob.username)["id"].get<std::string>();
+  auto id
+    = client.start_conversation(alice, bob.username)["id"].get<std::string>();
   auto outcomes = race(20, [&](int i) {
     const auto& from = i % 2 == 0 ? alice : bob;
     return client.post("/api/conversations/" + id + "/messages",
@@ -153,15 +164,21 @@ TEST_CASE("an outsider's posts racing a pair's posts are refused and change "
           "[integration][concurrency]") {
   server_process server;
   api client{server.port()};
-  auto alice = client.login(unique_name("alice"));
-  auto bob = client.login(unique_name("bob"));
+  pair_fixture pair{client};
+  const auto& alice = pair.alice;
+  const auto& bob = pair.bob;
+  const auto& id = pair.id;
   auto carol = client.login(unique_name("carol"));
-  auto id = client.start_conversation(alice, bob.username)["id"].get<std::string>();
   // Posts that arrive together are saved together; contents that need
   // quoting in a batch must come back exactly as sent.
-  const std::vector<std::string> tricky{
-    R"(say "hi")", R"(C:\dir\)", "{a,b}", "NULL", "line one\nline two",
-    "ünïcödé ✓", "'; DROP TABLE messages; --", R"(\"{}\")"};
+  const std::vector<std::string> tricky{R"(say "hi")",
+                                        R"(C:\dir\)",
+                                        "{a,b}",
+                                        "NULL",
+                                        "line one\nline two",
+                                        "ünïcödé ✓",
+                                        "'; DROP TABLE messages; --",
+                                        R"(\"{}\")"};
   auto outcomes = race(30, [&](int i) {
     const auto& from = i % 3 == 0 ? alice : i % 3 == 1 ? bob : carol;
     auto content = tricky[static_cast<std::size_t>(i) % tricky.size()] + " #"
@@ -176,16 +193,13 @@ TEST_CASE("an outsider's posts racing a pair's posts are refused and change "
     INFO("post " << i << " error: " << out.error);
     CHECK(out.status == (i % 3 == 2 ? 404 : 201));
     if (i % 3 != 2) {
-      expected.insert(tricky[static_cast<std::size_t>(i) % tricky.size()]
-                      + " #" + std::to_string(i));
+      expected.insert(tricky[static_cast<std::size_t>(i) % tricky.size()] + " #"
+                      + std::to_string(i));
       if (newest.empty() || id_number(json(out.id)) > id_number(json(newest)))
         newest = out.id;
     }
   }
-  std::set<std::string> stored;
-  for (const auto& m : client.messages(alice, id))
-    stored.insert(m["content"].get<std::string>());
-  CHECK(stored == expected);
+  CHECK(stored_contents(client, alice, id) == expected);
   // The conversation's last message is the newest of the race; the
   // outsider still has no conversation.
   auto listed = client.conversations(bob);
@@ -199,15 +213,13 @@ TEST_CASE("posts with the token of a user that does not exist, racing a "
           "[integration][concurrency]") {
   server_process server;
   api client{server.port()};
-  auto alice = client.login(unique_name("alice"));
-  auto bob = client.login(unique_name("bob"));
-  auto id = client.start_conversation(alice, bob.username)["id"].get<std::string>();
+  pair_fixture pair{client};
   auto now = static_cast<std::int64_t>(std::time(nullptr));
   // Well signed, but its user was never created (or was deleted).
   auto ghost = forge_token("999999999999999", now, now + 3600);
   auto outcomes = race(20, [&](int i) {
-    const auto& token = i % 2 == 0 ? alice.token : ghost;
-    return client.post("/api/conversations/" + id + "/messages",
+    const auto& token = i % 2 == 0 ? pair.alice.token : ghost;
+    return client.post("/api/conversations/" + pair.id + "/messages",
                        {{"content", "m" + std::to_string(i)}}, token);
   });
   for (int i = 0; i < 20; ++i) {
@@ -215,11 +227,8 @@ TEST_CASE("posts with the token of a user that does not exist, racing a "
     INFO("post " << i << " error: " << out.error);
     CHECK(out.status == (i % 2 == 0 ? 201 : 401));
   }
-  std::set<std::string> stored;
-  for (const auto& m : client.messages(bob, id))
-    stored.insert(m["content"].get<std::string>());
   std::set<std::string> expected;
   for (int i = 0; i < 20; i += 2)
     expected.insert("m" + std::to_string(i));
-  CHECK(stored == expected);
+  CHECK(stored_contents(client, pair.bob, pair.id) == expected);
 }
