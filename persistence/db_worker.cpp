@@ -161,13 +161,16 @@ caf::actor_pool::policy shard_posts(size_t writers) {
                     caf::mailbox_element_ptr& ptr, caf::execution_unit* host) {
       if (workers.empty())
         return; // defensive: actor_pool answers by itself when none are left
+      // The pool drops a worker that dies, so there may be fewer workers,
+      // even fewer than `writers`, than it started with.
       auto n = workers.size();
+      auto w = std::min(writers, n);
       const auto& msg = ptr->content();
       size_t i = 0;
       if (msg.match_elements<msg_post_atom, int64_t, int64_t, std::string>())
-        i = static_cast<size_t>(msg.get_as<int64_t>(2)) % writers;
-      else if (n > writers)
-        i = writers + (*next)++ % (n - writers);
+        i = static_cast<size_t>(msg.get_as<int64_t>(2)) % w;
+      else if (n > w)
+        i = w + (*next)++ % (n - w);
       else
         i = (*next)++ % n;
       auto worker = workers[i];
@@ -186,7 +189,7 @@ caf::actor spawn_db_pool(caf::actor_system& sys, const std::string& db_url,
   auto factory = [&sys, db_url, broker] {
     return sys.spawn<caf::detached>(db_worker, db_url, broker);
   };
-  // The pool never grows: 1 <= writers <= size holds for its lifetime.
+  // At least one writer (the dispatch divides by it), at most the pool.
   writers = std::clamp<size_t>(writers, 1, size);
   return caf::actor_pool::make(&ctx, size, factory, shard_posts(writers));
 }
