@@ -23,6 +23,7 @@ struct stream_fixture : actor_fixture {
   caf::actor db;
   caf::actor stream;
   int64_t subscribed_user = 0;
+  bool shows_own = false;
 
   caf::actor start(int64_t resume_after, bool include_own = false,
                    bool hold_db = false) {
@@ -35,7 +36,7 @@ struct stream_fixture : actor_fixture {
     });
     sse_connection_config c;
     c.user_id = me;
-    c.include_own = include_own;
+    c.include_own = shows_own = include_own;
     c.resume_after = resume_after;
     c.heartbeat = 15s;
     c.gap_timeout = 500ms;
@@ -48,13 +49,15 @@ struct stream_fixture : actor_fixture {
     return stream;
   }
 
-  // A live event as the broker would send it.
+  // A live event as the broker would send it: an own event to a stream
+  // without include_own comes without bytes (broker.hpp).
   void live(int64_t seq, int64_t sender = peer) {
     auto m = msg(100 + seq, sender);
-    caf::anon_send(
-      stream, event_atom::value,
-      sse_event{seq, sender == me,
-                std::make_shared<const std::string>(test_format(m, me, seq))});
+    bool own = sender == me;
+    sse_event ev{seq, own, nullptr};
+    if (!own || shows_own)
+      ev.bytes = std::make_shared<const std::string>(test_format(m, me, seq));
+    caf::anon_send(stream, event_atom::value, ev);
   }
 
   // Puts seq into the inbox (committed), as the database would.
@@ -173,6 +176,28 @@ TEST_CASE("own messages are skipped without include_own, but keep order",
   fx.live(3);
   fx.run();
   CHECK(fx.ids() == std::vector<int64_t>{1, 3}); // 2 is the only hole
+}
+
+TEST_CASE("own events without bytes held during a replay keep order",
+          "[actors][sse]") {
+  stream_fixture fx;
+  fx.commit(1);
+  fx.commit(2, me);
+  fx.start(0, false, true); // the inbox read is held back
+  fx.run();
+  // Live meanwhile, out of order: own 4 (no bytes), 3, own 5 (no bytes), 6.
+  fx.commit(3);
+  fx.commit(4, me);
+  fx.commit(5, me);
+  fx.commit(6);
+  fx.live(4, me);
+  fx.live(3);
+  fx.live(6);
+  fx.live(5, me);
+  fx.run();
+  caf::anon_send(fx.db, release_atom::value);
+  fx.run();
+  CHECK(fx.ids() == std::vector<int64_t>{1, 3, 6});
 }
 
 TEST_CASE("include_own carries the user's own messages", "[actors][sse]") {
