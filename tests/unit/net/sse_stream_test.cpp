@@ -21,22 +21,41 @@ struct pipe_pair {
   std::shared_ptr<sse_stream> stream;
 };
 
-pipe_pair make_pair(asio::io_context& ioc, tcp::acceptor& acceptor,
-                    size_t limit, std::shared_ptr<metrics> counters,
-                    std::chrono::steady_clock::duration write_timeout
-                    = sse_stream::default_write_timeout) {
-  tcp::socket client{ioc};
-  client.open(tcp::v4());
-  client.set_option(asio::socket_base::receive_buffer_size(8192));
-  client.connect(acceptor.local_endpoint());
-  tcp::socket server_side{asio::make_strand(ioc)};
-  acceptor.accept(server_side);
-  server_side.set_option(asio::socket_base::send_buffer_size(8192));
-  auto stream
-    = std::make_shared<sse_stream>(beast::tcp_stream{std::move(server_side)},
-                                   limit, counters, "test", write_timeout);
-  return {std::move(client), stream};
-}
+// An io_context running on its own thread, and loopback pairs on it.
+// Declare it before its pairs: it stops and joins when it goes, after them.
+struct loopback {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
+  std::shared_ptr<metrics> counters = std::make_shared<metrics>();
+  asio::executor_work_guard<asio::io_context::executor_type> guard
+    = asio::make_work_guard(ioc);
+  std::thread io{[this] { ioc.run(); }};
+
+  ~loopback() {
+    guard.reset();
+    ioc.stop();
+    io.join();
+  }
+
+  /// A connected pair whose stream has started with a 6-byte prelude.
+  pipe_pair open(size_t limit, std::chrono::steady_clock::duration write_timeout
+                               = sse_stream::default_write_timeout) {
+    tcp::socket client{ioc};
+    client.open(tcp::v4());
+    client.set_option(asio::socket_base::receive_buffer_size(8192));
+    client.connect(acceptor.local_endpoint());
+    tcp::socket server_side{asio::make_strand(ioc)};
+    acceptor.accept(server_side);
+    server_side.set_option(asio::socket_base::send_buffer_size(8192));
+    auto stream
+      = std::make_shared<sse_stream>(beast::tcp_stream{std::move(server_side)},
+                                     limit, counters, "test", write_timeout);
+    asio::post(stream->get_executor_for_test(), [stream] {
+      stream->start(std::make_shared<const std::string>("hello\n"), {});
+    });
+    return {std::move(client), stream};
+  }
+};
 
 // Reads until the server closes the connection. Call it only once the
 // stream was cut: a blocking read on a live stream would never return.
@@ -53,21 +72,12 @@ boost::system::error_code read_to_close(tcp::socket& client, size_t& got) {
 
 TEST_CASE("a stream whose client stops reading is cut, and others are not",
           "[net][sse]") {
-  asio::io_context ioc;
-  tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
-  auto counters = std::make_shared<metrics>();
+  loopback net;
+  auto& counters = net.counters;
   constexpr size_t limit = 64 * 1024;
-  auto slow = make_pair(ioc, acceptor, limit, counters);
-  auto fast = make_pair(ioc, acceptor, limit, counters);
+  auto slow = net.open(limit);
+  auto fast = net.open(limit);
   CHECK(counters->open_streams == 2);
-  asio::post(slow.stream->get_executor_for_test(), [&] {
-    slow.stream->start(std::make_shared<const std::string>("hello\n"), {});
-  });
-  asio::post(fast.stream->get_executor_for_test(), [&] {
-    fast.stream->start(std::make_shared<const std::string>("hello\n"), {});
-  });
-  auto guard = asio::make_work_guard(ioc);
-  std::thread io{[&] { ioc.run(); }};
 
   // The fast client reads everything on its own thread, bounded in time.
   constexpr size_t chunks = 2000;
@@ -108,30 +118,17 @@ TEST_CASE("a stream whose client stops reading is cut, and others are not",
     CHECK(read_to_close(slow.client, slow_got) == asio::error::eof);
     CHECK(slow_got < expected);
   }
-
-  slow.stream.reset();
-  fast.stream.reset();
-  fast.client.close();
-  guard.reset();
-  ioc.stop();
-  io.join();
 }
 
 TEST_CASE("a stream whose write stays unfinished past the timeout is cut "
           "when the next event is queued",
           "[net][sse]") {
-  asio::io_context ioc;
-  tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
-  auto counters = std::make_shared<metrics>();
+  loopback net;
+  auto& counters = net.counters;
   // A queue limit far above what is written: only the timeout can cut.
   constexpr size_t limit = 64 * 1024 * 1024;
   constexpr auto timeout = std::chrono::seconds(1);
-  auto stuck = make_pair(ioc, acceptor, limit, counters, timeout);
-  asio::post(stuck.stream->get_executor_for_test(), [&] {
-    stuck.stream->start(std::make_shared<const std::string>("hello\n"), {});
-  });
-  auto guard = asio::make_work_guard(ioc);
-  std::thread io{[&] { ioc.run(); }};
+  auto stuck = net.open(limit, timeout);
 
   // More than both kernel buffers hold: the write stays in flight, since
   // the client reads nothing.
@@ -158,25 +155,14 @@ TEST_CASE("a stream whose write stays unfinished past the timeout is cut "
     CHECK(read_to_close(stuck.client, got) == asio::error::eof);
     CHECK(got < 6 + 34 * chunk->size());
   }
-
-  stuck.stream.reset();
-  guard.reset();
-  ioc.stop();
-  io.join();
 }
 
 TEST_CASE("a stream the kernel takes in parts delivers every byte once, in "
           "order",
           "[net][sse]") {
-  asio::io_context ioc;
-  tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
-  auto counters = std::make_shared<metrics>();
-  auto pair = make_pair(ioc, acceptor, 64 * 1024 * 1024, counters);
-  asio::post(pair.stream->get_executor_for_test(), [&] {
-    pair.stream->start(std::make_shared<const std::string>("hello\n"), {});
-  });
-  auto guard = asio::make_work_guard(ioc);
-  std::thread io{[&] { ioc.run(); }};
+  loopback net;
+  auto& counters = net.counters;
+  auto pair = net.open(64 * 1024 * 1024);
 
   // Chunks of odd sizes and distinct bytes, many more than the small kernel
   // buffers hold: writes end inside chunks and resume from there.
@@ -209,10 +195,4 @@ TEST_CASE("a stream the kernel takes in parts delivers every byte once, in "
   CHECK(got.size() == expected.size());
   CHECK(got == expected);
   CHECK(counters->streams_cut_slow == 0);
-
-  pair.stream.reset();
-  pair.client.close();
-  guard.reset();
-  ioc.stop();
-  io.join();
 }
