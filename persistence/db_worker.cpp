@@ -41,6 +41,18 @@ bool db_worker_state::connect() {
   }
 }
 
+bool db_worker_state::connect_fresh() {
+  if (conn && conn->is_open()) {
+    try {
+      conn->get_notifs(); // reads without blocking; throws if closed
+    } catch (const pqxx::broken_connection&) {
+      spdlog::info("database connection closed while idle; reopening");
+      conn.reset();
+    }
+  }
+  return connect();
+}
+
 namespace {
 
 // Turns an expected into what a handler returns.

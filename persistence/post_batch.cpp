@@ -9,6 +9,7 @@ namespace parley {
 namespace {
 
 using outcome = caf::expected<created_message>;
+using saved_batch = std::vector<std::optional<created_message>>;
 
 // Keeps the promise of `post` with `result`; hands a commit to the broker.
 void finish(caf::stateful_actor<db_worker_state>* self, pending_post& post,
@@ -21,6 +22,33 @@ void finish(caf::stateful_actor<db_worker_state>* self, pending_post& post,
   if (self->state.broker)
     self->send(self->state.broker, deliver_atom::value, *result);
   post.reply.deliver(result->msg);
+}
+
+// Why a post was refused (not_found or unknown_caller). A read of its own,
+// after the batch committed, so that a failure here cannot touch the others.
+outcome refusal(db_worker_state& st, int64_t caller) {
+  auto why = transact<bool, pqxx::nontransaction>(
+    st, "msg_refused", [&](pqxx::nontransaction& tx) {
+      return caf::expected<bool>{queries::not_found_for(tx, caller)};
+    });
+  return why.error();
+}
+
+// Saves `batch` with one autocommit statement (queries::create_messages).
+caf::expected<saved_batch>
+save(db_worker_state& st, const std::vector<queries::new_message>& batch) {
+  return autocommit<saved_batch>(st, "msg_post", [&](pqxx::nontransaction& tx) {
+    return caf::expected<saved_batch>{queries::create_messages(tx, batch)};
+  });
+}
+
+// What a post of a committed batch is answered: its message, or why it was
+// refused.
+outcome answer(db_worker_state& st, const pending_post& post,
+               std::optional<created_message>& saved) {
+  if (saved)
+    return std::move(*saved);
+  return refusal(st, post.input.caller);
 }
 
 } // namespace
@@ -40,22 +68,19 @@ void flush_posts(caf::stateful_actor<db_worker_state>* self) {
   st.posts.clear();
   if (posts.empty())
     return;
-  using outcomes = std::vector<outcome>;
-  auto save = [&st](const std::vector<queries::new_message>& batch) {
-    return transact<outcomes>(st, "msg_post", [&](pqxx::work& tx) {
-      return caf::expected<outcomes>{queries::create_messages(tx, batch)};
-    });
-  };
   std::vector<queries::new_message> batch;
   batch.reserve(posts.size());
   for (const auto& p : posts)
     batch.push_back(p.input);
-  auto all = save(batch);
+  auto all = save(st, batch);
   if (all) {
-    for (size_t i = 0; i < posts.size(); ++i)
-      finish(self, posts[i], (*all)[i]);
+    for (size_t i = 0; i < posts.size(); ++i) {
+      auto result = answer(st, posts[i], (*all)[i]);
+      finish(self, posts[i], result);
+    }
     return;
   }
+  // An unknown outcome (db_unavailable) must not be retried post by post.
   if (posts.size() == 1 || is(all.error(), ec::db_unavailable)) {
     for (auto& p : posts)
       p.reply.deliver(all.error());
@@ -63,11 +88,9 @@ void flush_posts(caf::stateful_actor<db_worker_state>* self) {
   }
   // One bad post must not sink the others: each on its own.
   for (auto& p : posts) {
-    auto one = save({p.input});
-    if (one)
-      finish(self, p, one->front());
-    else
-      p.reply.deliver(one.error());
+    auto one = save(st, {p.input});
+    auto result = one ? answer(st, p, one->front()) : outcome{one.error()};
+    finish(self, p, result);
   }
 }
 

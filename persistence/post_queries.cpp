@@ -10,8 +10,6 @@ namespace parley::queries {
 
 namespace {
 
-using outcome = caf::expected<created_message>;
-
 // The batch as the statement takes it: one array per column, and each
 // conversation once.
 struct batch_columns {
@@ -80,32 +78,26 @@ void prepare_posts(pqxx::connection& conn) {
                                            " ORDER BY ord, user_id");
 }
 
-std::vector<outcome> create_messages(pqxx::work& tx,
-                                     const std::vector<new_message>& posts) {
+std::vector<std::optional<created_message>>
+create_messages(pqxx::transaction_base& tx,
+                const std::vector<new_message>& posts) {
   auto c = columns(posts);
   auto rows = tx.exec_prepared("msg_post_batch", pg_array(c.content),
                                pg_array(c.caller), pg_array(c.conv),
                                pg_array(c.unique_convs));
-  std::vector<created_message> saved(posts.size());
+  std::vector<std::optional<created_message>> saved(posts.size());
   for (const auto& row : rows) {
     auto& created = saved.at(row[0].as<size_t>() - 1);
-    if (created.recipients.empty()) {
+    if (!created) {
       const auto& p = posts.at(row[0].as<size_t>() - 1);
-      created.msg = message{row[1].as<int64_t>(), p.content, p.caller,
-                            p.conversation_id, row[2].as<std::string>()};
+      created = created_message{};
+      created->msg = message{row[1].as<int64_t>(), p.content, p.caller,
+                             p.conversation_id, row[2].as<std::string>()};
     }
-    created.recipients.push_back(
+    created->recipients.push_back(
       recipient{row[3].as<int64_t>(), row[4].as<int64_t>()});
   }
-  std::vector<outcome> out;
-  out.reserve(posts.size());
-  for (size_t i = 0; i < posts.size(); ++i) {
-    if (saved[i].recipients.empty())
-      out.emplace_back(not_found_for(tx, posts[i].caller));
-    else
-      out.emplace_back(std::move(saved[i]));
-  }
-  return out;
+  return saved;
 }
 
 } // namespace parley::queries

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,14 +22,15 @@ struct new_message {
 /// Prepares the statements of create_messages on a fresh connection.
 void prepare_posts(pqxx::connection& conn);
 
-/// Saves a batch of posts in the caller's transaction with one statement,
-/// whatever the batch size: it locks every participant (user-id order, so
-/// batches never deadlock), reads their inbox counters and writes messages,
-/// last messages, senders' read cursors, counters and inbox rows. Posts to a
-/// conversation the caller is not in come back as not_found (or unknown_caller)
-/// and write nothing; the others get their message and every participant's seq,
-/// in batch order.
-std::vector<caf::expected<created_message>>
-create_messages(pqxx::work& tx, const std::vector<new_message>& posts);
+/// Saves a batch of posts with one statement, whatever the batch size: it
+/// locks every participant (user-id order, so batches never deadlock), reads
+/// their inbox counters and writes messages, last messages, senders' read
+/// cursors, counters and inbox rows. Run in autocommit, the statement is the
+/// whole transaction. A post to a conversation its caller is not in (or by an
+/// unknown caller) writes nothing and comes back empty; the others get their
+/// message and every participant's seq, in batch order.
+std::vector<std::optional<created_message>>
+create_messages(pqxx::transaction_base& tx,
+                const std::vector<new_message>& posts);
 
 } // namespace parley::queries

@@ -62,7 +62,7 @@ conversation to_conversation(const pqxx::row& row) {
 
 } // namespace
 
-caf::error not_found_for(pqxx::work& tx, int64_t caller) {
+caf::error not_found_for(pqxx::transaction_base& tx, int64_t caller) {
   if (tx.exec_prepared("user_by_id", caller).empty())
     return make_error(ec::unknown_caller);
   return make_error(ec::not_found);

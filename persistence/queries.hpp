@@ -53,7 +53,7 @@ caf::expected<inbox_page> read_inbox(pqxx::transaction_base& tx, int64_t user,
 /// Why a participant lookup failed: the conversation is not the caller's
 /// (not_found: 404), or the caller itself does not exist (unknown_caller:
 /// 401, a token of a deleted user).
-caf::error not_found_for(pqxx::work& tx, int64_t caller);
+caf::error not_found_for(pqxx::transaction_base& tx, int64_t caller);
 
 /// Escapes LIKE's metacharacters (`\`, `%`, `_`) so `text` matches literally.
 std::string escape_like(const std::string& text);
