@@ -4,6 +4,8 @@
 
 #include <caf/all.hpp>
 
+#include "actors/errors.hpp"
+
 namespace parley {
 
 namespace {
@@ -85,6 +87,8 @@ void on_page(self_ptr self, const inbox_page& page) {
   auto& st = self->state;
   if (!st.started) {
     st.started = true;
+    if (auto sink = st.cfg.sink.lock())
+      sink->open(); // the user exists: the headers go out now
     auto after = st.cfg.resume_after;
     bool unknown
       = after > page.last_seq
@@ -132,14 +136,22 @@ void fetch(self_ptr self, int64_t after) {
   auto& st = self->state;
   st.fetching = true;
   auto limit = after < 0 ? int64_t{0} : st.cfg.replay_page;
+  st.fetch_started = self->clock().now();
+  // No CAF timeout: each would wake CAF's clock thread once per stream
+  // open. The heartbeat ticks check fetch_timeout instead.
   self
-    ->request(st.cfg.db, std::chrono::seconds(10), replay_atom::value,
-              st.cfg.user_id, after, limit)
+    ->request(st.cfg.db, caf::infinite, replay_atom::value, st.cfg.user_id,
+              after, limit)
     .then([self](const inbox_page& page) { on_page(self, page); },
-          [self](caf::error&) {
-            // No inbox, no guarantee: close; the client resumes later.
-            if (auto sink = self->state.cfg.sink.lock())
-              sink->close();
+          [self](caf::error& err) {
+            // No such user: 401. No inbox, no guarantee: close; the client
+            // resumes later.
+            if (auto sink = self->state.cfg.sink.lock()) {
+              if (is(err, ec::not_found))
+                sink->refuse();
+              else
+                sink->close();
+            }
             self->quit();
           });
 }
@@ -184,8 +196,14 @@ caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
         flush(self);
     },
     [self](tick_atom) {
-      // Heartbeat after `heartbeat` of silence.
       auto& st = self->state;
+      if (st.fetching && !st.awaiting_drain
+          && self->clock().now() - st.fetch_started >= st.cfg.fetch_timeout) {
+        if (auto sink = st.cfg.sink.lock())
+          sink->close(); // the database does not answer: resume later
+        return self->quit();
+      }
+      // Heartbeat after `heartbeat` of silence.
       if (self->clock().now() - st.last_write >= st.cfg.heartbeat)
         write(self, heartbeat_bytes);
       schedule_tick(self);

@@ -24,6 +24,15 @@ public:
   /// Ends the stream cleanly (the browser will reconnect). Thread-safe.
   virtual void close() = 0;
 
+  /// The stream's user exists: sends the status line and headers now if no
+  /// write has sent them yet. Thread-safe.
+  virtual void open() = 0;
+
+  /// The stream's user does not exist: answers 401 instead of the stream if
+  /// nothing was written yet (the status line waits for the first write),
+  /// else ends it like close(). Thread-safe.
+  virtual void refuse() = 0;
+
   /// Sends (drained_atom) to `listener` once everything queued so far has
   /// been written (at once if nothing is queued). Replays use it to send a
   /// page at a time instead of flooding the bounded queue. Thread-safe.

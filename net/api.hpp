@@ -73,24 +73,18 @@ public:
   std::variant<http_response, stream_params>
   check_stream(const http_request& req);
 
-  /// The user's newest inbox seq, read before the stream's headers go out:
-  /// a fresh stream starts there, so a message created after the client saw
-  /// `open` is never counted as "before the stream". Calls `done(false, _)`
-  /// if the user does not exist (401), else `done(true, seq)`, with seq -1
-  /// when the database cannot tell (the stream then opens, fails its inbox
-  /// read and closes, and the browser retries, where a 401 or 5xx would end
-  /// EventSource for good). On a CAF thread.
-  void read_newest_seq(int64_t user_id,
-                       std::function<void(bool, int64_t)> done);
-
   /// Spawns the actor that feeds `sink` (SPEC §5).
   caf::actor spawn_stream_actor(const stream_params& params,
                                 std::weak_ptr<stream_sink> sink);
 
-  /// Status line, headers, `retry:`, a comment and, for a fresh stream,
-  /// `id: <newest seq>` (sets lastEventId without an event): sent at once.
-  shared_bytes stream_prelude(const std::string& request_id,
-                              int64_t fresh_cursor) const;
+  /// Status line, headers, `retry:` and a comment: sent with the stream
+  /// actor's first write (for a fresh stream `id: <newest seq>`, which sets
+  /// lastEventId without an event), once its inbox read found the user.
+  shared_bytes stream_prelude(const std::string& request_id) const;
+
+  /// The whole 401 response sent instead when the token's user does not
+  /// exist.
+  shared_bytes stream_refusal(const std::string& request_id) const;
 
   const std::shared_ptr<metrics>& counters() const {
     return counters_;

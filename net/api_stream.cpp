@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <sstream>
+
+#include <boost/beast/http/write.hpp>
 
 #include "actors/atoms.hpp"
 #include "actors/errors.hpp"
@@ -42,14 +45,6 @@ api::check_stream(const http_request& req) {
                        cursor, cursor >= 0};
 }
 
-void api::read_newest_seq(int64_t user_id,
-                          std::function<void(bool, int64_t)> done) {
-  ask<inbox_page>(
-    gateway_, db_, [done](inbox_page& page) { done(true, page.last_seq); },
-    [done](caf::error& err) { done(!is(err, ec::not_found), -1); },
-    replay_atom::value, user_id, int64_t{-1}, int64_t{0});
-}
-
 caf::actor api::spawn_stream_actor(const stream_params& params,
                                    std::weak_ptr<stream_sink> sink) {
   sse_connection_config c;
@@ -71,11 +66,7 @@ caf::actor api::spawn_stream_actor(const stream_params& params,
   return sys_.spawn(sse_connection, std::move(c));
 }
 
-shared_bytes api::stream_prelude(const std::string& request_id,
-                                 int64_t fresh_cursor) const {
-  auto id_line = fresh_cursor >= 0
-                   ? "id: " + std::to_string(fresh_cursor) + "\n\n"
-                   : std::string{};
+shared_bytes api::stream_prelude(const std::string& request_id) const {
   return std::make_shared<const std::string>(
     "HTTP/1.1 200 OK\r\n"
     "Content-Type: text/event-stream; charset=utf-8\r\n"
@@ -88,8 +79,17 @@ shared_bytes api::stream_prelude(const std::string& request_id,
       "retry: "
     + std::to_string(cfg_->sse_retry.count())
     + "\n"
-      ": parley event stream\n\n"
-    + id_line);
+      ": parley event stream\n\n");
+}
+
+shared_bytes api::stream_refusal(const std::string& request_id) const {
+  auto res = unauthorized();
+  res.set("X-Request-Id", request_id);
+  res.keep_alive(false);
+  res.prepare_payload();
+  std::ostringstream text;
+  text << res;
+  return std::make_shared<const std::string>(text.str());
 }
 
 } // namespace parley

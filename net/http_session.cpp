@@ -103,26 +103,13 @@ void http_session::start_stream(const http_request& req) {
     keep_alive_ = false;
     return on_response(std::move(*res));
   }
-  // The token is valid; its user must also exist, or the answer is 401,
-  // before any byte of the stream. The check is a database round trip.
-  auto params = std::get<stream_params>(checked);
-  auto self = shared_from_this();
-  api_->read_newest_seq(
-    params.user_id, [self, params](bool exists, int64_t newest) {
-      asio::post(self->stream_.get_executor(), [self, params, exists, newest] {
-        if (exists)
-          return self->open_stream(params, newest);
-        self->keep_alive_ = false;
-        self->on_response(unauthorized());
-      });
-    });
+  open_stream(std::get<stream_params>(checked));
 }
 
-void http_session::open_stream(stream_params params, int64_t newest) {
-  // A fresh stream starts at the seq read before its headers go out.
-  int64_t fresh_cursor = -1;
-  if (params.resume_after < 0 && newest >= 0)
-    fresh_cursor = params.resume_after = newest;
+void http_session::open_stream(const stream_params& params) {
+  // The token is valid; its user must also exist, or the answer is 401
+  // before any byte of the stream. The actor's first inbox read tells
+  // (sse_stream holds the headers until then): one read per open.
   spdlog::info("GET {} 200 stream open user={} cursor={} id={}", log_target_,
                params.user_id, params.resume_after, request_id_);
   // The socket moves to the stream; this session ends when we return.
@@ -131,8 +118,8 @@ void http_session::open_stream(stream_params params, int64_t newest) {
                                              api_->config().sse_queue_limit,
                                              api_->counters(), request_id_);
   auto actor = api_->spawn_stream_actor(params, stream);
-  stream->start(api_->stream_prelude(request_id_, fresh_cursor),
-                std::move(actor));
+  stream->start(api_->stream_prelude(request_id_),
+                api_->stream_refusal(request_id_), std::move(actor));
 }
 
 void http_session::on_write(bool close, beast::error_code ec, size_t) {

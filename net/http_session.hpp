@@ -40,7 +40,7 @@ private:
   void on_read(beast::error_code ec, size_t bytes);
   void on_response(http_response res);
   void start_stream(const http_request& req);
-  void open_stream(stream_params params, int64_t newest);
+  void open_stream(const stream_params& params);
   void on_write(bool close, beast::error_code ec, size_t bytes);
   void reply_and_close(http::status status, const char* text);
   void do_close();

@@ -29,21 +29,23 @@ sse_stream::sse_stream(beast::tcp_stream&& stream, size_t queue_limit,
       queue_limit_(queue_limit),
       write_timeout_(write_timeout),
       counters_(std::move(counters)),
-      request_id_(std::move(request_id)) {
-  metrics::add(counters_->open_streams);
-  metrics::add(counters_->streams_total);
-}
+      request_id_(std::move(request_id)) {}
 
 sse_stream::~sse_stream() {
-  metrics::add(counters_->open_streams, -1);
-  spdlog::info("stream closed id={}", request_id_);
+  if (opened_)
+    metrics::add(counters_->open_streams, -1);
+  if (!refused_) // a refusal logged its own line
+    spdlog::info("stream closed id={}", request_id_);
   // The one place that tells the actor side the stream is gone.
   if (actor_)
     caf::anon_send(actor_, closed_atom::value);
 }
 
-void sse_stream::start(shared_bytes prelude, caf::actor actor) {
+void sse_stream::start(shared_bytes prelude, shared_bytes refusal,
+                       caf::actor actor) {
   actor_ = std::move(actor);
+  prelude_ = std::move(prelude);
+  refusal_ = std::move(refusal);
   // Writes try the socket at once and never wait (do_write).
   beast::error_code ec;
   stream_.socket().non_blocking(true, ec);
@@ -51,7 +53,6 @@ void sse_stream::start(shared_bytes prelude, caf::actor actor) {
   if (ec)
     spdlog::warn("stream id={}: non-blocking mode failed: {}", request_id_,
                  ec.message());
-  enqueue(std::move(prelude));
   do_watch();
 }
 
@@ -64,7 +65,66 @@ void sse_stream::write(shared_bytes bytes) {
 
 void sse_stream::close() {
   asio::post(stream_.get_executor(),
-             [self = shared_from_this()] { self->do_close(); });
+             [self = shared_from_this()] { self->do_end(); });
+}
+
+void sse_stream::do_end() {
+  if (closed_)
+    return;
+  // Headers still held (the inbox read failed): send them, then end, so the
+  // client sees a 200 that ends and EventSource retries, not a connection
+  // cut before any answer.
+  if (prelude_)
+    return send_then_close(take_prelude());
+  do_close();
+}
+
+void sse_stream::open() {
+  asio::post(stream_.get_executor(),
+             [self = shared_from_this()] { self->do_open(); });
+}
+
+void sse_stream::do_open() {
+  if (closed_ || close_when_written_ || !prelude_)
+    return;
+  auto prelude = take_prelude();
+  queued_bytes_ += prelude->size();
+  queue_.push_back(std::move(prelude));
+  if (in_flight_ == 0)
+    do_write();
+}
+
+void sse_stream::refuse() {
+  asio::post(stream_.get_executor(),
+             [self = shared_from_this()] { self->do_refuse(); });
+}
+
+void sse_stream::do_refuse() {
+  if (closed_)
+    return;
+  if (!refusal_)
+    return do_close(); // the stream is open: too late for a status
+  spdlog::info("stream refused: 401, the user does not exist id={}",
+               request_id_);
+  refused_ = true;
+  prelude_.reset();
+  send_then_close(std::move(refusal_));
+}
+
+shared_bytes sse_stream::take_prelude() {
+  opened_ = true;
+  refusal_.reset();
+  metrics::add(counters_->open_streams);
+  metrics::add(counters_->streams_total);
+  return std::move(prelude_);
+}
+
+void sse_stream::send_then_close(shared_bytes last) {
+  close_when_written_ = true;
+  queued_bytes_ += last->size();
+  queue_.push_back(std::move(last));
+  if (in_flight_ == 0)
+    do_write();
 }
 
 void sse_stream::notify_drained(caf::actor listener) {
@@ -80,8 +140,13 @@ void sse_stream::notify_drained(caf::actor listener) {
 }
 
 void sse_stream::enqueue(shared_bytes bytes) {
-  if (closed_)
+  if (closed_ || close_when_written_)
     return;
+  if (prelude_) { // the first write: the user exists, the stream opens
+    auto prelude = take_prelude();
+    queued_bytes_ += prelude->size();
+    queue_.push_back(std::move(prelude));
+  }
   queued_bytes_ += bytes->size();
   if (queued_bytes_ > queue_limit_) {
     spdlog::info("event stream cut: client too slow ({} bytes queued)",
@@ -148,6 +213,8 @@ void sse_stream::do_write() {
       return write_rest(batch_end - head_, offset);
   }
   compact();
+  if (close_when_written_ && head_ == queue_.size())
+    return do_close();
   if (drain_listener_ && head_ == queue_.size()) {
     caf::anon_send(drain_listener_, drained_atom::value);
     drain_listener_ = nullptr;

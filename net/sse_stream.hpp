@@ -33,10 +33,13 @@ public:
              = default_write_timeout);
   ~sse_stream() override;
 
-  /// Starts with `prelude` (status line, headers, `retry:`), flushed at
-  /// once. `actor` hears (closed_atom) when the stream ends. Call on the
-  /// stream's strand, once.
-  void start(shared_bytes prelude, caf::actor actor);
+  /// Starts watching the socket. `prelude` (status line, headers,
+  /// `retry:`) goes out when the actor calls open() (its inbox read found
+  /// the user) or with its first write; `refusal` (a whole 401 response)
+  /// goes out instead if the actor calls refuse() first.
+  /// `actor` hears (closed_atom) when the stream ends. Call on the stream's
+  /// strand, once.
+  void start(shared_bytes prelude, shared_bytes refusal, caf::actor actor);
 
   /// Thread-safe: posts onto the strand.
   void write(shared_bytes bytes) override;
@@ -47,6 +50,12 @@ public:
   /// Thread-safe: posts onto the strand.
   void notify_drained(caf::actor listener) override;
 
+  /// Thread-safe: posts onto the strand.
+  void open() override;
+
+  /// Thread-safe: posts onto the strand.
+  void refuse() override;
+
   /// The stream's strand, so tests can call start() on it.
   beast::tcp_stream::executor_type get_executor_for_test() {
     return stream_.get_executor();
@@ -54,6 +63,13 @@ public:
 
 private:
   void enqueue(shared_bytes bytes);
+  void do_end();
+  void do_open();
+  void do_refuse();
+  /// Counts the stream as open; returns the prelude to send.
+  shared_bytes take_prelude();
+  /// Queues `last`; the stream closes once everything is written.
+  void send_then_close(shared_bytes last);
   void do_write();
   /// Forgets the written entry at head_.
   void drop_front();
@@ -74,7 +90,12 @@ private:
   std::shared_ptr<metrics> counters_;
   std::string request_id_; // for the close log line
   caf::actor actor_;
-  caf::actor drain_listener_; ///< told when the queue empties
+  shared_bytes prelude_; ///< until the first write: the 200 and headers
+  shared_bytes refusal_; ///< until the first write: the 401 instead
+  bool opened_ = false;  ///< the prelude went out (counted as a stream)
+  bool close_when_written_ = false; ///< close once the queue is written
+  bool refused_ = false;            ///< answered 401 instead
+  caf::actor drain_listener_;       ///< told when the queue empties
   // A vector, not a deque: an empty deque already holds a 512-byte block,
   // and most streams are idle. Entries before head_ are written.
   std::vector<shared_bytes> queue_;

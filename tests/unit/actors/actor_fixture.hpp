@@ -71,6 +71,14 @@ struct recording_sink : stream_sink {
   void close() override {
     closed = true;
   }
+  void open() override {
+    ++opens;
+  }
+  int opens = 0;
+  void refuse() override {
+    refused = true;
+  }
+  bool refused = false;
   void notify_drained(caf::actor listener) override {
     ++drain_requests;
     caf::anon_send(listener, drained_atom::value); // written at once

@@ -1,8 +1,11 @@
 #include "actors/sse_connection.hpp"
 
+#include <optional>
+
 #include <catch2/catch.hpp>
 
 #include "actor_fixture.hpp"
+#include "actors/errors.hpp"
 
 using namespace parley;
 using namespace parley::test;
@@ -15,10 +18,19 @@ constexpr int64_t peer = 1;
 
 using inbox_map = std::map<int64_t, message>;
 
+// An inbox whose every read fails with `code`.
+caf::behavior failing_inbox(caf::event_based_actor*, ec code) {
+  return {
+    [code](replay_atom, int64_t, int64_t, int64_t) -> caf::result<inbox_page> {
+      return make_error(code);
+    }};
+}
+
 // One stream actor for user `me`, fed by a fake broker that drops
 // subscriptions (the tests send events straight to the stream actor).
 struct stream_fixture : actor_fixture {
   std::shared_ptr<inbox_map> inbox = std::make_shared<inbox_map>();
+  std::optional<ec> inbox_error; ///< set: every inbox read fails with it
   std::shared_ptr<recording_sink> sink = std::make_shared<recording_sink>();
   caf::actor db;
   caf::actor stream;
@@ -27,7 +39,8 @@ struct stream_fixture : actor_fixture {
 
   caf::actor start(int64_t resume_after, bool include_own = false,
                    bool hold_db = false) {
-    db = spawn(fake_inbox, inbox, hold_db);
+    db = inbox_error ? spawn(failing_inbox, *inbox_error)
+                     : spawn(fake_inbox, inbox, hold_db);
     auto* user = &subscribed_user;
     auto fake_broker = spawn([user](caf::event_based_actor*) -> caf::behavior {
       return {[user](subscribe_atom, int64_t u, const caf::actor&, bool) {
@@ -321,4 +334,64 @@ TEST_CASE("the actor quits when its stream is gone", "[actors][sse]") {
   fx.live(1);
   fx.run();
   CHECK(*exited);
+}
+
+TEST_CASE("a stream of a user who does not exist is refused, not opened",
+          "[actors][sse]") {
+  stream_fixture fx;
+  fx.inbox_error = ec::not_found;
+  auto stream = fx.start(-1);
+  auto exited = std::make_shared<bool>(false);
+  stream->attach_functor([exited] { *exited = true; });
+  fx.run();
+  CHECK(fx.sink->refused);
+  CHECK(fx.sink->opens == 0);
+  CHECK_FALSE(fx.sink->closed);
+  CHECK(fx.sink->writes.empty());
+  CHECK(*exited);
+}
+
+TEST_CASE("a resumed stream with nothing to replay opens at once",
+          "[actors][sse]") {
+  stream_fixture fx;
+  for (int64_t seq = 1; seq <= 5; ++seq)
+    fx.commit(seq);
+  fx.start(5);
+  fx.run();
+  CHECK(fx.sink->opens == 1); // the headers go out without a write
+  CHECK(fx.sink->writes.empty());
+  fx.commit(6);
+  fx.live(6);
+  fx.run();
+  CHECK(fx.ids() == std::vector<int64_t>{6});
+  CHECK(fx.sink->opens == 1);
+}
+
+TEST_CASE("a stream whose inbox read fails otherwise is closed (the client "
+          "retries), not refused",
+          "[actors][sse]") {
+  stream_fixture fx;
+  fx.inbox_error = ec::db_unavailable;
+  fx.start(5);
+  fx.run();
+  CHECK(fx.sink->closed);
+  CHECK_FALSE(fx.sink->refused);
+  CHECK(fx.sink->writes.empty());
+}
+
+TEST_CASE("an inbox read that never answers closes the stream at the first "
+          "heartbeat tick after the fetch timeout",
+          "[actors][sse]") {
+  stream_fixture fx;
+  fx.commit(1);
+  auto stream = fx.start(-1, false, true); // the database holds the read
+  auto exited = std::make_shared<bool>(false);
+  stream->attach_functor([exited] { *exited = true; });
+  fx.run();
+  fx.advance(9s); // under the 10 s fetch timeout, before the 15 s heartbeat
+  CHECK_FALSE(fx.sink->closed);
+  fx.advance(7s); // past both: the tick finds the read overdue
+  CHECK(fx.sink->closed);
+  CHECK(*exited);
+  CHECK(fx.sink->writes.empty()); // no heartbeat on a stream that never began
 }

@@ -1,5 +1,8 @@
 #include "net/sse_stream.hpp"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -37,7 +40,8 @@ struct loopback {
     io.join();
   }
 
-  /// A connected pair whose stream has started with a 6-byte prelude.
+  /// A connected pair whose stream has started with a 6-byte prelude (sent
+  /// with the first write) and a 7-byte refusal.
   pipe_pair open(size_t limit, std::chrono::steady_clock::duration write_timeout
                                = sse_stream::default_write_timeout) {
     tcp::socket client{ioc};
@@ -51,7 +55,8 @@ struct loopback {
       = std::make_shared<sse_stream>(beast::tcp_stream{std::move(server_side)},
                                      limit, counters, "test", write_timeout);
     asio::post(stream->get_executor_for_test(), [stream] {
-      stream->start(std::make_shared<const std::string>("hello\n"), {});
+      stream->start(std::make_shared<const std::string>("hello\n"),
+                    std::make_shared<const std::string>("go away"), {});
     });
     return {std::move(client), stream};
   }
@@ -68,6 +73,26 @@ boost::system::error_code read_to_close(tcp::socket& client, size_t& got) {
   return ec;
 }
 
+struct read_result {
+  std::string text;
+  boost::system::error_code ec;
+};
+
+// Reads what a client gets until the server closes, or fails after 5 s of
+// silence (SO_RCVTIMEO) instead of hanging when it never does.
+read_result read_until_closed(tcp::socket& client) {
+  timeval limit{5, 0};
+  setsockopt(client.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit,
+             sizeof limit);
+  read_result out;
+  std::vector<char> buf(4096);
+  while (!out.ec && out.text.size() < 1024 * 1024) {
+    auto n = client.read_some(asio::buffer(buf), out.ec);
+    out.text.append(buf.data(), n);
+  }
+  return out;
+}
+
 } // namespace
 
 TEST_CASE("a stream whose client stops reading is cut, and others are not",
@@ -77,7 +102,6 @@ TEST_CASE("a stream whose client stops reading is cut, and others are not",
   constexpr size_t limit = 64 * 1024;
   auto slow = net.open(limit);
   auto fast = net.open(limit);
-  CHECK(counters->open_streams == 2);
 
   // The fast client reads everything on its own thread, bounded in time.
   constexpr size_t chunks = 2000;
@@ -109,6 +133,7 @@ TEST_CASE("a stream whose client stops reading is cut, and others are not",
       std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   reader.join();
+  CHECK(counters->open_streams == 2); // counted at their first writes
   CHECK(fast_got == expected);
   CHECK(counters->streams_cut_slow == 1);
 
@@ -195,4 +220,47 @@ TEST_CASE("a stream the kernel takes in parts delivers every byte once, in "
   CHECK(got.size() == expected.size());
   CHECK(got == expected);
   CHECK(counters->streams_cut_slow == 0);
+}
+
+TEST_CASE("a stream's headers wait for its first write, and a refusal goes "
+          "out instead of them",
+          "[net][sse]") {
+  loopback net;
+  auto& counters = net.counters;
+  auto refused = net.open(64 * 1024);
+  refused.stream->refuse();
+  refused.stream->write(std::make_shared<const std::string>("late\n"));
+  auto refused_read = read_until_closed(refused.client);
+  CHECK(refused_read.ec == asio::error::eof);
+  CHECK(refused_read.text == "go away"); // no headers, no later write
+  CHECK(counters->open_streams == 0);
+  CHECK(counters->streams_total == 0);
+
+  auto opened = net.open(64 * 1024);
+  opened.stream->write(std::make_shared<const std::string>("first\n"));
+  opened.stream->refuse(); // too late for a status: the stream just ends
+  auto opened_read = read_until_closed(opened.client);
+  CHECK(opened_read.ec == asio::error::eof);
+  CHECK(opened_read.text == "hello\nfirst\n");
+  CHECK(counters->streams_total == 1);
+
+  auto empty = net.open(64 * 1024);
+  empty.stream->open(); // the user exists, nothing to write yet
+  empty.stream->refuse();
+  auto empty_read = read_until_closed(empty.client);
+  CHECK(empty_read.ec == asio::error::eof);
+  CHECK(empty_read.text == "hello\n");
+  CHECK(counters->streams_total == 2);
+}
+
+TEST_CASE("a stream closed before its first write sends its headers, then "
+          "ends",
+          "[net][sse]") {
+  loopback net;
+  auto ended = net.open(64 * 1024);
+  ended.stream->close();
+  auto ended_read = read_until_closed(ended.client);
+  CHECK(ended_read.ec == asio::error::eof);
+  CHECK(ended_read.text == "hello\n");
+  CHECK(net.counters->streams_total == 1);
 }
