@@ -9,6 +9,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/errors.hpp"
+#include "persistence/conninfo.hpp"
 #include "persistence/post_batch.hpp"
 #include "persistence/queries.hpp"
 #include "persistence/transact.hpp"
@@ -198,8 +199,8 @@ caf::actor spawn_db_pool(caf::actor_system& sys, const std::string& db_url,
   caf::scoped_execution_unit ctx{&sys};
   // Detached: each worker has its own thread, so blocking libpqxx calls
   // never stall CAF's shared scheduler threads.
-  auto factory = [&sys, db_url, broker] {
-    return sys.spawn<caf::detached>(db_worker, db_url, broker);
+  auto factory = [&sys, url = with_connection_defaults(db_url), broker] {
+    return sys.spawn<caf::detached>(db_worker, url, broker);
   };
   // At least one writer (the dispatch divides by it), at most the pool.
   writers = std::clamp<size_t>(writers, 1, size);

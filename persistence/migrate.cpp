@@ -1,5 +1,7 @@
 #include "persistence/migrations.hpp"
 
+#include "persistence/conninfo.hpp"
+
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
@@ -13,7 +15,7 @@ constexpr long long migration_lock_key = 0x7061726c6579; // "parley"
 } // namespace
 
 void migrate(const std::string& db_url) {
-  pqxx::connection conn{db_url};
+  pqxx::connection conn{with_connection_defaults(db_url)};
   pqxx::work setup{conn};
   setup.exec("SET client_min_messages TO warning");
   setup.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
