@@ -60,6 +60,10 @@ void listener::on_accept(beast::error_code ec, asio::ip::tcp::socket socket) {
     });
     return;
   }
+  // Events and replies go out as written: Nagle's algorithm would hold a
+  // small write while an earlier one waits for the client's delayed ACK.
+  beast::error_code ignored; // an option refused costs only latency
+  socket.set_option(asio::ip::tcp::no_delay{true}, ignored);
   std::make_shared<http_session>(std::move(socket), api_, state_, limits_)
     ->run();
   do_accept();
