@@ -110,7 +110,7 @@ void http_session::open_stream(const stream_params& params) {
   // The token is valid; its user must also exist, or the answer is 401
   // before any byte of the stream. The actor's first inbox read tells
   // (sse_stream holds the headers until then): one read per open.
-  spdlog::info("GET {} 200 stream open user={} cursor={} id={}", log_target_,
+  spdlog::info("GET {} stream opening user={} cursor={} id={}", log_target_,
                params.user_id, params.resume_after, request_id_);
   // The socket moves to the stream; this session ends when we return.
   stream_.expires_never();

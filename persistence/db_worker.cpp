@@ -19,8 +19,15 @@ namespace parley {
 db_worker_state::~db_worker_state() = default;
 
 bool db_worker_state::connect() {
-  if (conn && conn->is_open())
-    return true;
+  if (conn && conn->is_open()) {
+    try {
+      conn->get_notifs(); // reads without blocking; throws if closed
+      return true;
+    } catch (const pqxx::broken_connection&) {
+      spdlog::info("database connection closed while idle; reopening");
+      conn.reset();
+    }
+  }
   try {
     conn = std::make_unique<pqxx::connection>(db_url);
     // Our statements are prepared once and run thousands of times a second,
@@ -40,18 +47,6 @@ bool db_worker_state::connect() {
     conn.reset();
     return false;
   }
-}
-
-bool db_worker_state::connect_fresh() {
-  if (conn && conn->is_open()) {
-    try {
-      conn->get_notifs(); // reads without blocking; throws if closed
-    } catch (const pqxx::broken_connection&) {
-      spdlog::info("database connection closed while idle; reopening");
-      conn.reset();
-    }
-  }
-  return connect();
 }
 
 namespace {

@@ -34,12 +34,11 @@ struct db_worker_state {
   ~db_worker_state();
 
   /// Opens the connection if needed; false (logged) if the database is down.
+  /// First reads, without blocking, what the server sent while the
+  /// connection idled: one it closed (a restart, an idle timeout) is
+  /// replaced here, before a statement whose outcome would then be unknown
+  /// is sent on it.
   bool connect();
-
-  /// connect(), after reading what the server sent while the connection
-  /// idled: one it closed (a restart, an idle timeout) is replaced here,
-  /// before a statement whose outcome would then be unknown is sent on it.
-  bool connect_fresh();
 };
 
 /// A database worker. Handlers (all replies are caf::error on failure, with

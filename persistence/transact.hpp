@@ -9,12 +9,19 @@
 
 namespace parley {
 
+/// What a connection lost during `f` means.
+enum class when_lost {
+  retry,           ///< nothing committed: retried once on a fresh connection
+  outcome_unknown, ///< the statement was its own commit: never retried
+};
+
 /// Runs `f(tx)` in one transaction and turns every libpqxx exception into a
-/// caf::error here, at the actor boundary. A broken connection before commit
-/// rolled nothing forward, so it is retried once on a fresh connection; so are
-/// deadlocks and serialisation failures. `Tx` = pqxx::nontransaction runs a
-/// single read statement without BEGIN and COMMIT (one round trip, not three).
-template <class T, class Tx = pqxx::work, class F>
+/// caf::error here, at the actor boundary. Deadlocks and serialisation
+/// failures undid everything and are retried. `Tx` = pqxx::nontransaction
+/// runs without BEGIN and COMMIT (one round trip, not three): a single read,
+/// or a single write that is its own transaction (see autocommit()).
+template <class T, class Tx = pqxx::work, when_lost Lost = when_lost::retry,
+          class F>
 caf::expected<T> transact(db_worker_state& st, const char* what, F f) {
   constexpr int attempts = 3;
   for (int attempt = 1;; ++attempt) {
@@ -31,8 +38,13 @@ caf::expected<T> transact(db_worker_state& st, const char* what, F f) {
       st.conn.reset();
       return make_error(ec::db_unavailable);
     } catch (const pqxx::broken_connection& e) {
-      spdlog::warn("{}: connection lost: {}", what, e.what());
       st.conn.reset();
+      if constexpr (Lost == when_lost::outcome_unknown) {
+        spdlog::error("{}: connection lost, outcome unknown: {}", what,
+                      e.what());
+        return make_error(ec::db_unavailable);
+      }
+      spdlog::warn("{}: connection lost: {}", what, e.what());
       if (attempt >= 2)
         return make_error(ec::db_unavailable);
     } catch (const pqxx::transaction_rollback& e) {
@@ -51,34 +63,13 @@ caf::expected<T> transact(db_worker_state& st, const char* what, F f) {
 /// Runs `f(tx)`, one writing statement, as its own transaction: no BEGIN and
 /// no COMMIT, so one round trip instead of three. Its commit travels with the
 /// statement, so a connection lost while it runs leaves the outcome unknown,
-/// and that is never retried (a retry could store it twice). A connection the
-/// server closed while we idled (a restart) is replaced before anything is
-/// sent on it. A rollback (deadlock, serialisation) undid the whole statement
-/// and is retried.
+/// and that is never retried (a retry could store it twice). connect() has
+/// replaced a connection the server closed while it idled (a restart) before
+/// anything is sent on it.
 template <class T, class F>
 caf::expected<T> autocommit(db_worker_state& st, const char* what, F f) {
-  constexpr int attempts = 3;
-  for (int attempt = 1;; ++attempt) {
-    if (!st.connect_fresh())
-      return make_error(ec::db_unavailable);
-    try {
-      pqxx::nontransaction tx{*st.conn};
-      return f(tx);
-    } catch (const pqxx::broken_connection& e) {
-      spdlog::error("{}: connection lost, outcome unknown: {}", what, e.what());
-      st.conn.reset();
-      return make_error(ec::db_unavailable);
-    } catch (const pqxx::transaction_rollback& e) {
-      spdlog::warn("{}: rolled back, attempt {}: {}", what, attempt, e.what());
-      if (attempt >= attempts)
-        return make_error(ec::db_unavailable);
-    } catch (const std::exception& e) {
-      spdlog::error("{}: {}", what, e.what());
-      if (!st.conn->is_open())
-        st.conn.reset();
-      return make_error(ec::db_error);
-    }
-  }
+  return transact<T, pqxx::nontransaction, when_lost::outcome_unknown>(
+    st, what, std::move(f));
 }
 
 } // namespace parley

@@ -96,6 +96,8 @@ struct proxied_server {
     proxy.start();
     server = std::make_unique<server_process>(std::vector<std::string>{
       "--parley.db-url=" + db_url_through(dir.path, pg_port)});
+    // The set-up is only meaningful if the server really goes through us.
+    REQUIRE(proxy.accepted() > 0);
     client = std::make_unique<api>(server->port());
     alice = client->login(unique_name("alice"));
     bob = client->login(unique_name("bob"));
@@ -122,8 +124,6 @@ TEST_CASE("a database outage gives 503 and the server recovers when the "
           "[integration][outage]") {
   proxied_server env;
   auto& client = *env.client;
-  // The set-up is only meaningful if the server really goes through us.
-  REQUIRE(env.proxy.accepted() > 0);
   client.check_healthy();
 
   env.proxy.stop();
@@ -151,7 +151,6 @@ TEST_CASE("a post after the database closed an idle connection succeeds at "
           "[integration][outage]") {
   proxied_server env;
   auto& client = *env.client;
-  REQUIRE(env.proxy.accepted() > 0);
   for (int round = 0; round < 3; ++round) {
     INFO("round " << round);
     auto before = env.proxy.accepted();
