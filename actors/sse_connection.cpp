@@ -203,6 +203,11 @@ caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
           sink->close(); // the database does not answer: resume later
         return self->quit();
       }
+      // No heartbeat before the first read (it would send the headers before
+      // the read says whether the user exists: a 200, not a 401); the next
+      // check comes one interval later.
+      if (!st.started)
+        st.last_write = self->clock().now();
       // Heartbeat after `heartbeat` of silence.
       if (self->clock().now() - st.last_write >= st.cfg.heartbeat)
         write(self, heartbeat_bytes);

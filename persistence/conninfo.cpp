@@ -1,5 +1,6 @@
 #include "persistence/conninfo.hpp"
 
+#include <cstdlib>
 #include <map>
 #include <memory>
 
@@ -44,8 +45,12 @@ std::string with_connection_defaults(const std::string& db_url) {
   std::string out;
   auto missing = defaults;
   for (auto* o = options.get(); o->keyword; ++o) {
-    if (!o->val)
+    if (!o->val) {
+      // Set in the environment (PGCONNECT_TIMEOUT, …): libpq uses that.
+      if (o->envvar && std::getenv(o->envvar))
+        missing.erase(o->keyword);
       continue;
+    }
     missing.erase(o->keyword);
     out += std::string{out.empty() ? "" : " "} + o->keyword + "="
            + quoted(o->val);

@@ -5,7 +5,8 @@
 namespace parley {
 
 /// `db_url` (a URI or a key=value string) as a key=value string with the
-/// connection options the server needs and the operator did not set: a
+/// connection options the server needs and the operator did not set (in the
+/// string or in libpq's environment variables, such as PGCONNECT_TIMEOUT): a
 /// bounded connect, TCP keepalives and a bound on unacknowledged writes. A
 /// database host that vanishes without closing its connections (a network
 /// partition, a powered-off machine) then fails the workers' statements in

@@ -9,17 +9,21 @@
 
 namespace parley {
 
-/// What a connection lost during `f` means.
+/// What a failure while `f` runs means.
 enum class when_lost {
-  retry,           ///< nothing committed: retried once on a fresh connection
-  outcome_unknown, ///< the statement was its own commit: never retried
+  retry,           ///< nothing committed before COMMIT: a lost connection is
+                   ///< retried once on a fresh connection
+  outcome_unknown, ///< the statement was its own commit: a lost connection,
+                   ///< or a failure after its result came back, is never
+                   ///< retried (a retry could store it twice)
 };
 
 /// Runs `f(tx)` in one transaction and turns every libpqxx exception into a
 /// caf::error here, at the actor boundary. Deadlocks and serialisation
-/// failures undid everything and are retried. `Tx` = pqxx::nontransaction
-/// runs without BEGIN and COMMIT (one round trip, not three): a single read,
-/// or a single write that is its own transaction (see autocommit()).
+/// failures undid everything and are retried, as is a connection found lost
+/// before anything was sent. `Tx` = pqxx::nontransaction runs without BEGIN
+/// and COMMIT (one round trip, not three): a single read, or a single write
+/// that is its own transaction (see autocommit()).
 template <class T, class Tx = pqxx::work, when_lost Lost = when_lost::retry,
           class F>
 caf::expected<T> transact(db_worker_state& st, const char* what, F f) {
@@ -27,8 +31,10 @@ caf::expected<T> transact(db_worker_state& st, const char* what, F f) {
   for (int attempt = 1;; ++attempt) {
     if (!st.connect())
       return make_error(ec::db_unavailable);
+    bool begun = false; // Tx began: what follows may be a commit
     try {
-      Tx tx{*st.conn};
+      Tx tx{*st.conn}; // sends at most a BEGIN: nothing to lose yet
+      begun = true;
       caf::expected<T> result = f(tx);
       if (result)
         tx.commit();
@@ -39,7 +45,7 @@ caf::expected<T> transact(db_worker_state& st, const char* what, F f) {
       return make_error(ec::db_unavailable);
     } catch (const pqxx::broken_connection& e) {
       st.conn.reset();
-      if constexpr (Lost == when_lost::outcome_unknown) {
+      if (Lost == when_lost::outcome_unknown && begun) {
         spdlog::error("{}: connection lost, outcome unknown: {}", what,
                       e.what());
         return make_error(ec::db_unavailable);
@@ -51,10 +57,21 @@ caf::expected<T> transact(db_worker_state& st, const char* what, F f) {
       spdlog::warn("{}: rolled back, attempt {}: {}", what, attempt, e.what());
       if (attempt >= attempts)
         return make_error(ec::db_unavailable);
-    } catch (const std::exception& e) {
+    } catch (const pqxx::sql_error& e) {
+      // The database refused the statement: it wrote nothing.
       spdlog::error("{}: {}", what, e.what());
+      return make_error(ec::db_error);
+    } catch (const std::exception& e) {
       if (!st.conn->is_open())
         st.conn.reset();
+      if (Lost == when_lost::outcome_unknown && begun) {
+        // Not the database's refusal: the statement may have committed
+        // before this (reading its rows, say). Unknown, so not retried.
+        spdlog::error("{}: failed after the statement, outcome unknown: {}",
+                      what, e.what());
+        return make_error(ec::db_unavailable);
+      }
+      spdlog::error("{}: {}", what, e.what());
       return make_error(ec::db_error);
     }
   }
@@ -63,9 +80,9 @@ caf::expected<T> transact(db_worker_state& st, const char* what, F f) {
 /// Runs `f(tx)`, one writing statement, as its own transaction: no BEGIN and
 /// no COMMIT, so one round trip instead of three. Its commit travels with the
 /// statement, so a connection lost while it runs leaves the outcome unknown,
-/// and that is never retried (a retry could store it twice). connect() has
-/// replaced a connection the server closed while it idled (a restart) before
-/// anything is sent on it.
+/// and that is never retried (a retry could store it twice). A connection
+/// the server closed while it idled (a restart) is found before anything is
+/// sent, by connect() or when the statement's Tx is made, and replaced.
 template <class T, class F>
 caf::expected<T> autocommit(db_worker_state& st, const char* what, F f) {
   return transact<T, pqxx::nontransaction, when_lost::outcome_unknown>(

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
@@ -83,6 +84,26 @@ void check_outage_answers(const api& client, server_process& server,
   }
   check_error(client.get("/api/conversations"), 401);
   CHECK(client.get("/").status == 200);
+}
+
+// The first line psql prints for `sql` on the test database ("" if none).
+std::string psql_value(const std::string& sql) {
+  auto command = "psql -X -q -tA -h '" + require_env("PARLEY_TEST_PGHOST")
+                 + "' -p " + require_env("PARLEY_TEST_PGPORT") + " -U "
+                 + require_env("PARLEY_TEST_PGUSER") + " -d "
+                 + require_env("PARLEY_TEST_PGDATABASE") + " -c \"" + sql
+                 + "\" 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> out{popen(command.c_str(), "r"),
+                                            pclose};
+  if (!out)
+    throw std::runtime_error("cannot run psql");
+  char line[256] = {};
+  if (!fgets(line, sizeof line, out.get()))
+    return "";
+  std::string text = line;
+  if (!text.empty() && text.back() == '\n')
+    text.pop_back();
+  return text;
 }
 
 /// A server whose database connections go through a proxy the test can cut,
@@ -166,4 +187,45 @@ TEST_CASE("a post after the database closed an idle connection succeeds at "
     CHECK(stored[0]["content"] == content);
   }
   CHECK(env.server->running());
+}
+
+// The same when PostgreSQL itself ends the connections (a restart, an
+// administrator): each backend sends a FATAL message, then closes. The
+// worker's first read sees only the message, so the close shows up while
+// the post's statement is being prepared, before anything is sent: the post
+// must be retried on a new connection, not answered 503.
+TEST_CASE("a post after the database ended the server's connections succeeds "
+          "at once and is stored once",
+          "[integration][outage]") {
+  auto name = "parley-terminate-" + std::to_string(getpid());
+  server_process server{{"--parley.db-url="
+                         + db_url_through(require_env("PARLEY_TEST_PGHOST"),
+                                          require_env("PARLEY_TEST_PGPORT"))
+                         + "&application_name=" + name}};
+  api client{server.port()};
+  auto alice = client.login(unique_name("alice"));
+  auto bob = client.login(unique_name("bob"));
+  auto id
+    = client.start_conversation(alice, bob.username)["id"].get<std::string>();
+  client.send_message(alice, id, "before");
+  auto ours = "from pg_stat_activity where application_name = '" + name + "'";
+  REQUIRE(std::stoi(psql_value("select count(*) " + ours)) > 0);
+  for (int round = 0; round < 3; ++round) {
+    INFO("round " << round);
+    psql_value("select count(pg_terminate_backend(pid)) " + ours);
+    // Bounded wait until every backend of ours has gone.
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (psql_value("select count(*) " + ours) != "0"
+           && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(50ms);
+    REQUIRE(psql_value("select count(*) " + ours) == "0");
+    auto content = "after termination " + std::to_string(round);
+    auto reply = client.post("/api/conversations/" + id + "/messages",
+                             {{"content", content}}, alice.token);
+    REQUIRE(reply.status == 201);
+    auto stored = client.messages(bob, id);
+    REQUIRE(stored.size() == static_cast<size_t>(round) + 2);
+    CHECK(stored[0]["content"] == content);
+  }
+  CHECK(server.running());
 }

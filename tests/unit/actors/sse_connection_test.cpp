@@ -31,6 +31,7 @@ caf::behavior failing_inbox(caf::event_based_actor*, ec code) {
 struct stream_fixture : actor_fixture {
   std::shared_ptr<inbox_map> inbox = std::make_shared<inbox_map>();
   std::optional<ec> inbox_error; ///< set: every inbox read fails with it
+  std::chrono::milliseconds heartbeat = 15s;
   std::shared_ptr<recording_sink> sink = std::make_shared<recording_sink>();
   caf::actor db;
   caf::actor stream;
@@ -51,7 +52,7 @@ struct stream_fixture : actor_fixture {
     c.user_id = me;
     c.include_own = shows_own = include_own;
     c.resume_after = resume_after;
-    c.heartbeat = 15s;
+    c.heartbeat = heartbeat;
     c.gap_timeout = 500ms;
     c.replay_page = 3; // small, so replays take several pages
     c.broker = fake_broker;
@@ -394,4 +395,19 @@ TEST_CASE("an inbox read that never answers closes the stream at the first "
   CHECK(fx.sink->closed);
   CHECK(*exited);
   CHECK(fx.sink->writes.empty()); // no heartbeat on a stream that never began
+}
+
+TEST_CASE("no heartbeat goes out before the first inbox read, which may "
+          "still refuse the stream",
+          "[actors][sse]") {
+  stream_fixture fx;
+  fx.heartbeat = 2s; // shorter than the 10 s fetch timeout
+  auto stream = fx.start(-1, false, true); // the database holds the read
+  fx.run();
+  fx.advance(5s);                 // two heartbeat intervals
+  CHECK(fx.sink->writes.empty()); // a write would send the 200's headers
+  CHECK_FALSE(fx.sink->closed);
+  fx.advance(6s); // past the fetch timeout, at a tick
+  CHECK(fx.sink->closed);
+  CHECK(fx.sink->writes.empty());
 }

@@ -1,5 +1,6 @@
 #include "persistence/conninfo.hpp"
 
+#include <cstdlib>
 #include <map>
 #include <memory>
 
@@ -61,4 +62,13 @@ TEST_CASE("a string libpq cannot parse comes back unchanged",
           "[persistence][conninfo]") {
   CHECK(with_connection_defaults("host='unterminated") == "host='unterminated");
   CHECK(with_connection_defaults("nonsense_option=1") == "nonsense_option=1");
+}
+
+TEST_CASE("an option set in libpq's environment is left to libpq",
+          "[persistence][conninfo]") {
+  setenv("PGCONNECT_TIMEOUT", "7", 1);
+  auto out = parsed(with_connection_defaults("dbname=parley"));
+  unsetenv("PGCONNECT_TIMEOUT");
+  CHECK(out.count("connect_timeout") == 0); // libpq reads the variable
+  CHECK(out["keepalives"] == "1");
 }
