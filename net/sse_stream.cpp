@@ -29,11 +29,15 @@ sse_stream::sse_stream(beast::tcp_stream&& stream, size_t queue_limit,
       queue_limit_(queue_limit),
       write_timeout_(write_timeout),
       counters_(std::move(counters)),
-      request_id_(std::move(request_id)) {}
+      request_id_(std::move(request_id)) {
+  // Counted from here, headers sent or not: the server's stop waits for
+  // this gauge, and a stream still waiting for its first read must get its
+  // headers (or its 401) before the io threads end.
+  metrics::add(counters_->open_streams);
+}
 
 sse_stream::~sse_stream() {
-  if (opened_)
-    metrics::add(counters_->open_streams, -1);
+  metrics::add(counters_->open_streams, -1);
   if (!refused_) // a refusal logged its own line
     spdlog::info("stream closed id={}", request_id_);
   // The one place that tells the actor side the stream is gone.
@@ -112,9 +116,7 @@ void sse_stream::do_refuse() {
 }
 
 shared_bytes sse_stream::take_prelude() {
-  opened_ = true;
   refusal_.reset();
-  metrics::add(counters_->open_streams);
   metrics::add(counters_->streams_total);
   return std::move(prelude_);
 }

@@ -66,7 +66,7 @@ private:
   void do_end();
   void do_open();
   void do_refuse();
-  /// Counts the stream as open; returns the prelude to send.
+  /// Counts the stream as opened (streams_total); returns the prelude.
   shared_bytes take_prelude();
   /// Queues `last`; the stream closes once everything is written.
   void send_then_close(shared_bytes last);
@@ -92,7 +92,6 @@ private:
   caf::actor actor_;
   shared_bytes prelude_; ///< until the first write: the 200 and headers
   shared_bytes refusal_; ///< until the first write: the 401 instead
-  bool opened_ = false;  ///< the prelude went out (counted as a stream)
   bool close_when_written_ = false; ///< close once the queue is written
   bool refused_ = false;            ///< answered 401 instead
   caf::actor drain_listener_;       ///< told when the queue empties
