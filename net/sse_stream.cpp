@@ -73,8 +73,8 @@ void sse_stream::close() {
 }
 
 void sse_stream::do_end() {
-  if (closed_)
-    return;
+  if (closed_ || close_when_written_)
+    return; // already ending once its last bytes are written
   // Headers still held (the inbox read failed): send them, then end, so the
   // client sees a 200 that ends and EventSource retries, not a connection
   // cut before any answer.
@@ -104,8 +104,8 @@ void sse_stream::refuse() {
 }
 
 void sse_stream::do_refuse() {
-  if (closed_)
-    return;
+  if (closed_ || close_when_written_)
+    return; // already ending once its last bytes are written
   if (!refusal_)
     return do_close(); // the stream is open: too late for a status
   spdlog::info("stream refused: 401, the user does not exist id={}",
