@@ -82,10 +82,6 @@ public:
   /// lastEventId without an event), once its inbox read found the user.
   shared_bytes stream_prelude(const std::string& request_id) const;
 
-  /// The whole 401 response sent instead when the token's user does not
-  /// exist.
-  shared_bytes stream_refusal(const std::string& request_id) const;
-
   const std::shared_ptr<metrics>& counters() const {
     return counters_;
   }

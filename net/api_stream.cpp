@@ -3,9 +3,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <sstream>
-
-#include <boost/beast/http/write.hpp>
 
 #include "actors/atoms.hpp"
 #include "actors/errors.hpp"
@@ -80,16 +77,6 @@ shared_bytes api::stream_prelude(const std::string& request_id) const {
     + std::to_string(cfg_->sse_retry.count())
     + "\n"
       ": parley event stream\n\n");
-}
-
-shared_bytes api::stream_refusal(const std::string& request_id) const {
-  auto res = unauthorized();
-  res.set("X-Request-Id", request_id);
-  res.keep_alive(false);
-  res.prepare_payload();
-  std::ostringstream text;
-  text << res;
-  return std::make_shared<const std::string>(text.str());
 }
 
 } // namespace parley

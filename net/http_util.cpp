@@ -1,5 +1,8 @@
 #include "net/http_util.hpp"
 
+#include <sstream>
+
+#include <boost/beast/http/write.hpp>
 #include <openssl/rand.h>
 
 #include <caf/sec.hpp>
@@ -26,6 +29,16 @@ http_response error_response(http::status status, std::string_view text) {
 http_response unauthorized() {
   return error_response(http::status::unauthorized,
                         "Missing, invalid or expired token");
+}
+
+std::string unauthorized_bytes(std::string_view request_id) {
+  auto res = unauthorized();
+  res.set("X-Request-Id",
+          boost::beast::string_view{request_id.data(), request_id.size()});
+  res.keep_alive(false);
+  std::ostringstream text;
+  text << res;
+  return text.str();
 }
 
 http_response validation_error(std::string_view field, std::string_view text) {

@@ -30,6 +30,11 @@ http_response error_response(http::status status, std::string_view text);
 /// 401 for a missing, invalid or expired token, or one whose user is gone.
 http_response unauthorized();
 
+/// unauthorized() as the bytes of a whole response (`Connection: close`,
+/// `X-Request-Id`), for an event stream refused after its socket left the
+/// HTTP session.
+std::string unauthorized_bytes(std::string_view request_id);
+
 /// 422 `{"message":"Validation failed","errors":{field: text}}`.
 http_response validation_error(std::string_view field, std::string_view text);
 

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/events.hpp"
+#include "net/http_util.hpp"
 
 namespace parley {
 
@@ -45,11 +46,9 @@ sse_stream::~sse_stream() {
     caf::anon_send(actor_, closed_atom::value);
 }
 
-void sse_stream::start(shared_bytes prelude, shared_bytes refusal,
-                       caf::actor actor) {
+void sse_stream::start(shared_bytes prelude, caf::actor actor) {
   actor_ = std::move(actor);
   prelude_ = std::move(prelude);
-  refusal_ = std::move(refusal);
   // Writes try the socket at once and never wait (do_write).
   beast::error_code ec;
   stream_.socket().non_blocking(true, ec);
@@ -67,9 +66,13 @@ void sse_stream::write(shared_bytes bytes) {
              });
 }
 
-void sse_stream::close() {
+void sse_stream::post_to_strand(void (sse_stream::*handler)()) {
   asio::post(stream_.get_executor(),
-             [self = shared_from_this()] { self->do_end(); });
+             [self = shared_from_this(), handler] { ((*self).*handler)(); });
+}
+
+void sse_stream::close() {
+  post_to_strand(&sse_stream::do_end);
 }
 
 void sse_stream::do_end() {
@@ -84,49 +87,47 @@ void sse_stream::do_end() {
 }
 
 void sse_stream::open() {
-  asio::post(stream_.get_executor(),
-             [self = shared_from_this()] { self->do_open(); });
+  post_to_strand(&sse_stream::do_open);
 }
 
 void sse_stream::do_open() {
   if (closed_ || close_when_written_ || !prelude_)
     return;
-  auto prelude = take_prelude();
-  queued_bytes_ += prelude->size();
-  queue_.push_back(std::move(prelude));
-  if (in_flight_ == 0)
-    do_write();
+  push(take_prelude());
 }
 
 void sse_stream::refuse() {
-  asio::post(stream_.get_executor(),
-             [self = shared_from_this()] { self->do_refuse(); });
+  post_to_strand(&sse_stream::do_refuse);
 }
 
 void sse_stream::do_refuse() {
   if (closed_ || close_when_written_)
     return; // already ending once its last bytes are written
-  if (!refusal_)
+  if (!prelude_)
     return do_close(); // the stream is open: too late for a status
   spdlog::info("stream refused: 401, the user does not exist id={}",
                request_id_);
   refused_ = true;
   prelude_.reset();
-  send_then_close(std::move(refusal_));
+  send_then_close(
+    std::make_shared<const std::string>(unauthorized_bytes(request_id_)));
 }
 
 shared_bytes sse_stream::take_prelude() {
-  refusal_.reset();
   metrics::add(counters_->streams_total);
   return std::move(prelude_);
 }
 
-void sse_stream::send_then_close(shared_bytes last) {
-  close_when_written_ = true;
-  queued_bytes_ += last->size();
-  queue_.push_back(std::move(last));
+void sse_stream::push(shared_bytes bytes) {
+  queued_bytes_ += bytes->size();
+  queue_.push_back(std::move(bytes));
   if (in_flight_ == 0)
     do_write();
+}
+
+void sse_stream::send_then_close(shared_bytes last) {
+  close_when_written_ = true;
+  push(std::move(last));
 }
 
 void sse_stream::notify_drained(caf::actor listener) {
@@ -142,13 +143,9 @@ void sse_stream::notify_drained(caf::actor listener) {
 }
 
 void sse_stream::enqueue(shared_bytes bytes) {
+  do_open(); // the first write: the user exists, the headers go first
   if (closed_ || close_when_written_)
     return;
-  if (prelude_) { // the first write: the user exists, the stream opens
-    auto prelude = take_prelude();
-    queued_bytes_ += prelude->size();
-    queue_.push_back(std::move(prelude));
-  }
   queued_bytes_ += bytes->size();
   if (queued_bytes_ > queue_limit_) {
     spdlog::info("event stream cut: client too slow ({} bytes queued)",

@@ -35,11 +35,10 @@ public:
 
   /// Starts watching the socket. `prelude` (status line, headers,
   /// `retry:`) goes out when the actor calls open() (its inbox read found
-  /// the user) or with its first write; `refusal` (a whole 401 response)
-  /// goes out instead if the actor calls refuse() first.
-  /// `actor` hears (closed_atom) when the stream ends. Call on the stream's
-  /// strand, once.
-  void start(shared_bytes prelude, shared_bytes refusal, caf::actor actor);
+  /// the user) or with its first write; a 401 response goes out instead if
+  /// the actor calls refuse() first. `actor` hears (closed_atom) when the
+  /// stream ends. Call on the stream's strand, once.
+  void start(shared_bytes prelude, caf::actor actor);
 
   /// Thread-safe: posts onto the strand.
   void write(shared_bytes bytes) override;
@@ -62,12 +61,16 @@ public:
   }
 
 private:
+  /// Runs `handler` on the stream's strand (the thread-safe entry points).
+  void post_to_strand(void (sse_stream::*handler)());
   void enqueue(shared_bytes bytes);
   void do_end();
   void do_open();
   void do_refuse();
   /// Counts the stream as opened (streams_total); returns the prelude.
   shared_bytes take_prelude();
+  /// Queues `bytes` and writes if no write is in flight.
+  void push(shared_bytes bytes);
   /// Queues `last`; the stream closes once everything is written.
   void send_then_close(shared_bytes last);
   void do_write();
@@ -91,7 +94,6 @@ private:
   std::string request_id_; // for the close log line
   caf::actor actor_;
   shared_bytes prelude_; ///< until the first write: the 200 and headers
-  shared_bytes refusal_; ///< until the first write: the 401 instead
   bool close_when_written_ = false; ///< close once the queue is written
   bool refused_ = false;            ///< answered 401 instead
   caf::actor drain_listener_;       ///< told when the queue empties

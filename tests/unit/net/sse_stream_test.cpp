@@ -1,5 +1,7 @@
 #include "net/sse_stream.hpp"
 
+#include "net/http_util.hpp"
+
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -41,7 +43,7 @@ struct loopback {
   }
 
   /// A connected pair whose stream has started with a 6-byte prelude (sent
-  /// with the first write) and a 7-byte refusal.
+  /// with the first write), request id "test".
   pipe_pair open(size_t limit, std::chrono::steady_clock::duration write_timeout
                                = sse_stream::default_write_timeout) {
     tcp::socket client{ioc};
@@ -55,8 +57,7 @@ struct loopback {
       = std::make_shared<sse_stream>(beast::tcp_stream{std::move(server_side)},
                                      limit, counters, "test", write_timeout);
     asio::post(stream->get_executor_for_test(), [stream] {
-      stream->start(std::make_shared<const std::string>("hello\n"),
-                    std::make_shared<const std::string>("go away"), {});
+      stream->start(std::make_shared<const std::string>("hello\n"), {});
     });
     return {std::move(client), stream};
   }
@@ -232,8 +233,13 @@ TEST_CASE("a stream's headers wait for its first write, and a refusal goes "
   refused.stream->write(std::make_shared<const std::string>("late\n"));
   auto refused_read = read_until_closed(refused.client);
   CHECK(refused_read.ec == asio::error::eof);
-  CHECK(refused_read.text == "go away"); // no headers, no later write
-  CHECK(counters->streams_total == 0);   // refused: never opened
+  // The whole 401, and nothing else: no headers, no later write.
+  CHECK(refused_read.text == unauthorized_bytes("test"));
+  CHECK(refused_read.text.rfind("HTTP/1.1 401 Unauthorized\r\n", 0) == 0);
+  CHECK(refused_read.text.find("X-Request-Id: test\r\n") != std::string::npos);
+  CHECK(refused_read.text.find("Connection: close\r\n") != std::string::npos);
+  CHECK(refused_read.text.find("\"message\"") != std::string::npos);
+  CHECK(counters->streams_total == 0); // refused: never opened
 
   auto opened = net.open(64 * 1024);
   opened.stream->write(std::make_shared<const std::string>("first\n"));
