@@ -25,6 +25,21 @@ void write(self_ptr self, shared_bytes bytes) {
   self->state.last_write = self->clock().now();
 }
 
+// How a stream ends from the actor's side: the sink closes (the browser
+// resumes later) or, for a user who does not exist, refuses (401); then
+// the actor quits.
+enum class ending { close, refuse };
+
+void end_stream(self_ptr self, ending how) {
+  if (auto sink = self->state.cfg.sink.lock()) {
+    if (how == ending::refuse)
+      sink->refuse();
+    else
+      sink->close();
+  }
+  self->quit();
+}
+
 // Writes (or, for an own message without include_own, skips) the next seq.
 void emit(self_ptr self, const sse_event& ev) {
   auto& st = self->state;
@@ -146,13 +161,8 @@ void fetch(self_ptr self, int64_t after) {
           [self](caf::error& err) {
             // No such user: 401. No inbox, no guarantee: close; the client
             // resumes later.
-            if (auto sink = self->state.cfg.sink.lock()) {
-              if (is(err, ec::not_found))
-                sink->refuse();
-              else
-                sink->close();
-            }
-            self->quit();
+            end_stream(self,
+                       is(err, ec::not_found) ? ending::refuse : ending::close);
           });
 }
 
@@ -199,9 +209,8 @@ caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
       auto& st = self->state;
       if (st.fetching && !st.awaiting_drain
           && self->clock().now() - st.fetch_started >= st.cfg.fetch_timeout) {
-        if (auto sink = st.cfg.sink.lock())
-          sink->close(); // the database does not answer: resume later
-        return self->quit();
+        // The database does not answer: the client resumes later.
+        return end_stream(self, ending::close);
       }
       // No heartbeat before the first read (it would send the headers before
       // the read says whether the user exists: a 200, not a 401); the next
@@ -221,11 +230,7 @@ caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
       fetch(self, st.last_seq);
     },
     [self](closed_atom) { self->quit(); },
-    [self](shutdown_atom) {
-      if (auto sink = self->state.cfg.sink.lock())
-        sink->close();
-      self->quit();
-    },
+    [self](shutdown_atom) { end_stream(self, ending::close); },
   };
 }
 

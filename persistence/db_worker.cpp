@@ -21,7 +21,12 @@ db_worker_state::~db_worker_state() = default;
 bool db_worker_state::connect() {
   if (conn && conn->is_open()) {
     try {
-      conn->get_notifs(); // reads without blocking; throws if closed
+      // Reads without blocking; throws if the server closed. Not the same
+      // read as the one each transaction's Begin() makes: a server that
+      // ends a connection sends FATAL, then closes, and one read may take
+      // only the message. With this one the close shows before anything is
+      // sent, where transact() retries it (a pg_terminate_backend test).
+      conn->get_notifs();
       return true;
     } catch (const pqxx::broken_connection&) {
       spdlog::info("database connection closed while idle; reopening");

@@ -27,6 +27,8 @@ void finish(caf::stateful_actor<db_worker_state>* self, pending_post& post,
 // Why a post was refused (not_found or unknown_caller). A read of its own,
 // after the batch committed, so that a failure here cannot touch the others.
 outcome refusal(db_worker_state& st, int64_t caller) {
+  // Always an error: the read's reason (not_found_for names one), or the
+  // read's own failure. caf::expected<caf::error> would be ambiguous.
   auto why = transact<bool, pqxx::nontransaction>(
     st, "msg_refused", [&](pqxx::nontransaction& tx) {
       return caf::expected<bool>{queries::not_found_for(tx, caller)};
