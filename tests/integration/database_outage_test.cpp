@@ -17,6 +17,7 @@
 #include "api.hpp"
 #include "server_process.hpp"
 #include "shapes.hpp"
+#include "sse_client.hpp"
 #include "unix_proxy.hpp"
 
 using namespace itest;
@@ -84,6 +85,15 @@ void check_outage_answers(const api& client, server_process& server,
   }
   check_error(client.get("/api/conversations"), 401);
   CHECK(client.get("/").status == 200);
+  // A stream asked for meanwhile gets its 200 and ends at once, so the
+  // browser retries: a 401 or 5xx would end an EventSource for good.
+  sse_client stream{server.port()};
+  auto head = stream.connect(alice.token);
+  CHECK(head.status == 200);
+  CHECK(head.header("Content-Type").find("text/event-stream")
+        != std::string::npos);
+  CHECK(stream.wait_closed(15s));
+  CHECK(stream.pending().empty());
 }
 
 // The first line psql prints for `sql` on the test database ("" if none).
