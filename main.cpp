@@ -42,10 +42,10 @@ int run(caf::actor_system& sys, const parley::settings& cfg) {
   if (!migrate_with_retry(cfg.db_url))
     return 1;
   auto counters = std::make_shared<parley::metrics>();
-  auto broker
-    = sys.spawn(parley::broker, parley::event_formatter{parley::format_event});
+  auto broker = sys.spawn(
+    parley::broker, parley::event_formatter{parley::format_event}, counters);
   auto db = parley::spawn_db_pool(sys, cfg.db_url, cfg.db_pool_size,
-                                  cfg.db_writers, broker);
+                                  cfg.db_writers, broker, counters);
   parley::server http{sys, cfg, db, broker, counters};
   // run() stops the actors too, in the order shutdown needs (server.cpp).
   bool ok = http.run();

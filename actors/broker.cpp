@@ -37,14 +37,28 @@ void broker_state::remove(const caf::actor_addr& who) {
     subscribers.erase(it);
 }
 
+namespace {
+
+// The queue behind the message being handled: only the actor may read it.
+void note_mailbox(caf::stateful_actor<broker_state>* self) {
+  if (self->state.counters)
+    metrics::set(self->state.counters->broker_mailbox,
+                 static_cast<int64_t>(self->mailbox().size()));
+}
+
+} // namespace
+
 caf::behavior broker(caf::stateful_actor<broker_state>* self,
-                     event_formatter format) {
+                     event_formatter format,
+                     std::shared_ptr<metrics> counters) {
   self->state.format = std::move(format);
+  self->state.counters = std::move(counters);
   self->set_down_handler(
     [self](caf::down_msg& msg) { self->state.remove(msg.source); });
   return {
     [self](subscribe_atom, int64_t user, const caf::actor& stream,
            bool include_own) {
+      note_mailbox(self);
       if (self->state.shutting_down) {
         self->send(stream, shutdown_atom::value);
         return;
@@ -53,6 +67,7 @@ caf::behavior broker(caf::stateful_actor<broker_state>* self,
       self->state.add(user, stream, include_own);
     },
     [self](deliver_atom, const created_message& created) {
+      note_mailbox(self);
       auto& st = self->state;
       for (const auto& r : created.recipients) {
         auto it = st.subscribers.find(r.user_id);

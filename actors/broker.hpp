@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/events.hpp"
+#include "actors/metrics.hpp"
 
 namespace parley {
 
@@ -33,6 +35,7 @@ struct broker_state {
   };
   std::unordered_map<caf::actor_addr, place> user_of;
   event_formatter format;
+  std::shared_ptr<metrics> counters; ///< may be null (tests)
   bool shutting_down = false;
 
   /// Adds `stream` to `user`'s list.
@@ -53,7 +56,8 @@ struct broker_state {
 ///   of the sender's streams shows own messages; the others get its seq
 ///   alone (null bytes), which is all they use of it.
 /// - (shutdown_atom): tells every stream actor to close (SIGTERM).
+/// Subscribes and delivers record its mailbox size in `counters`.
 caf::behavior broker(caf::stateful_actor<broker_state>* self,
-                     event_formatter format);
+                     event_formatter format, std::shared_ptr<metrics> counters);
 
 } // namespace parley

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "net/http_metrics.hpp"
 #include "net/sse_stream.hpp"
 
 namespace parley {
@@ -38,6 +39,7 @@ void http_session::do_read() {
 void http_session::on_read(beast::error_code ec, size_t) {
   if (ec) {
     started_ = std::chrono::steady_clock::now();
+    endpoint_ = unmatched_endpoint();
     method_ = "-";
     log_target_ = "-";
     request_id_ = make_request_id();
@@ -66,6 +68,7 @@ void http_session::on_read(beast::error_code ec, size_t) {
   keep_alive_ = req.keep_alive();
   // The stream takes the socket over, so it branches off here, not in api.
   auto match = match_route(req.method(), target_path(to_sv(req.target())));
+  endpoint_ = endpoint_of(match, req.method());
   if (match.outcome == route_match::kind::found
       && match.target == route::message_stream)
     return start_stream(req);
@@ -84,9 +87,9 @@ void http_session::on_read(beast::error_code ec, size_t) {
 void http_session::on_response(http_response res) {
   res.set("X-Request-Id", request_id_);
   res.keep_alive(keep_alive_ && !state_->draining);
-  auto ms = std::chrono::duration<double, std::milli>(
-              std::chrono::steady_clock::now() - started_)
-              .count();
+  auto took = std::chrono::steady_clock::now() - started_;
+  api_->counters()->http.observe(endpoint_, res.result_int(), took);
+  auto ms = std::chrono::duration<double, std::milli>(took).count();
   spdlog::info("{} {} {} {:.1f}ms id={}", method_, log_target_,
                res.result_int(), ms, request_id_);
   res_ = std::make_shared<http_response>(std::move(res));

@@ -56,6 +56,7 @@ private:
   std::string method_;
   std::string log_target_;
   std::string request_id_;
+  size_t endpoint_ = 0; ///< route and method, for /metrics
   bool keep_alive_ = false;
   bool counted_ = false;
   std::chrono::steady_clock::time_point started_;

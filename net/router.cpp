@@ -99,4 +99,12 @@ route_match match_route(verb method, std::string_view path) {
   return result;
 }
 
+std::string_view route_pattern(route r) {
+  for (const auto& e : table())
+    for (const auto& [m, target] : e.methods)
+      if (target == r)
+        return e.pattern;
+  return "static";
+}
+
 } // namespace parley

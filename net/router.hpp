@@ -39,4 +39,8 @@ struct route_match {
 /// Pure: no I/O, unit-tested.
 route_match match_route(boost::beast::http::verb method, std::string_view path);
 
+/// The path pattern of `r` ("/api/conversations/{id}"), or "static" for the
+/// web client: the route label of /metrics.
+std::string_view route_pattern(route r);
+
 } // namespace parley

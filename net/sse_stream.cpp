@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/events.hpp"
+#include "net/http_metrics.hpp"
 #include "net/http_util.hpp"
 
 namespace parley {
@@ -109,12 +110,14 @@ void sse_stream::do_refuse() {
                request_id_);
   refused_ = true;
   prelude_.reset();
+  counters_->http.count(stream_endpoint(), 401);
   send_then_close(
     std::make_shared<const std::string>(unauthorized_bytes(request_id_)));
 }
 
 shared_bytes sse_stream::take_prelude() {
   metrics::add(counters_->streams_total);
+  counters_->http.count(stream_endpoint(), 200);
   return std::move(prelude_);
 }
 

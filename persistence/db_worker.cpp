@@ -18,6 +18,16 @@ namespace parley {
 
 db_worker_state::~db_worker_state() = default;
 
+void db_worker_state::observe(const char* statement,
+                              std::chrono::nanoseconds took) {
+  if (!counters)
+    return;
+  counters->db.observe(statement, took);
+  if (self && index < metrics::max_db_workers)
+    metrics::set(counters->db_mailbox[index],
+                 static_cast<int64_t>(self->mailbox().size()));
+}
+
 bool db_worker_state::connect() {
   if (conn && conn->is_open()) {
     try {
@@ -67,9 +77,13 @@ caf::result<T> reply(caf::expected<T>&& x) {
 } // namespace
 
 caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
-                        std::string db_url, caf::actor broker) {
+                        std::string db_url, caf::actor broker,
+                        std::shared_ptr<metrics> counters, size_t index) {
   self->state.db_url = std::move(db_url);
   self->state.broker = std::move(broker);
+  self->state.counters = std::move(counters);
+  self->state.index = index;
+  self->state.self = self;
   auto& st = self->state;
   return {
     [&st](login_atom, const std::string& name) -> caf::result<user> {
@@ -195,15 +209,22 @@ caf::actor_pool::policy shard_posts(size_t writers) {
 } // namespace
 
 caf::actor spawn_db_pool(caf::actor_system& sys, const std::string& db_url,
-                         size_t size, size_t writers, caf::actor broker) {
+                         size_t size, size_t writers, caf::actor broker,
+                         std::shared_ptr<metrics> counters) {
   caf::scoped_execution_unit ctx{&sys};
-  // Detached: each worker has its own thread, so blocking libpqxx calls
-  // never stall CAF's shared scheduler threads.
-  auto factory = [&sys, url = with_connection_defaults(db_url), broker] {
-    return sys.spawn<caf::detached>(db_worker, url, broker);
-  };
   // At least one writer (the dispatch divides by it), at most the pool.
   writers = std::clamp<size_t>(writers, 1, size);
+  if (counters) {
+    counters->db_workers = size;
+    counters->db_writers = writers;
+  }
+  // Detached: each worker has its own thread, so blocking libpqxx calls
+  // never stall CAF's shared scheduler threads. The pool calls the factory
+  // once per worker, in order: the count is each worker's index.
+  auto factory = [&sys, url = with_connection_defaults(db_url), broker,
+                  counters, next = size_t{0}]() mutable {
+    return sys.spawn<caf::detached>(db_worker, url, broker, counters, next++);
+  };
   return caf::actor_pool::make(&ctx, size, factory, shard_posts(writers));
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include <caf/stateful_actor.hpp>
 #include <pqxx/connection>
 
+#include "actors/metrics.hpp"
 #include "persistence/post_queries.hpp"
 
 namespace parley {
@@ -27,11 +29,18 @@ struct db_worker_state {
   std::string db_url;
   caf::actor broker; ///< receives `deliver` after a message commits
   std::unique_ptr<pqxx::connection> conn;
-  std::vector<pending_post> posts; ///< queued for the next group commit
-  bool flush_pending = false;      ///< a flush_atom is in the mailbox
-  bool flush_deferred = false;     ///< the flush went once to the back
+  std::vector<pending_post> posts;   ///< queued for the next group commit
+  bool flush_pending = false;        ///< a flush_atom is in the mailbox
+  bool flush_deferred = false;       ///< the flush went once to the back
+  std::shared_ptr<metrics> counters; ///< may be null (tests)
+  size_t index = 0;                  ///< place in the pool, for /metrics
+  caf::scheduled_actor* self = nullptr;
 
   ~db_worker_state();
+
+  /// Records a statement's latency, and this worker's mailbox size (only
+  /// the worker may read its own mailbox).
+  void observe(const char* statement, std::chrono::nanoseconds took);
 
   /// Opens the connection if needed; false (logged) if the database is down.
   /// First reads, without blocking, what the server sent while the
@@ -56,8 +65,11 @@ struct db_worker_state {
 /// - (replay_atom, user, after_seq, limit) -> inbox_page
 /// - (health_atom) -> bool
 /// It runs blocking libpqxx calls: spawn it `detached` in production.
+/// `counters` (may be null) gets its statement latencies and mailbox size
+/// as worker number `index`.
 caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
-                        std::string db_url, caf::actor broker);
+                        std::string db_url, caf::actor broker,
+                        std::shared_ptr<metrics> counters, size_t index);
 
 /// Spawns `size` detached workers behind one pool actor. Posts go to one of
 /// the first `writers` workers, chosen by conversation (so one
@@ -65,6 +77,7 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
 /// other's row locks; fewer writers make larger batches); everything else
 /// goes round robin over the other workers (over all when there are none).
 caf::actor spawn_db_pool(caf::actor_system& sys, const std::string& db_url,
-                         size_t size, size_t writers, caf::actor broker);
+                         size_t size, size_t writers, caf::actor broker,
+                         std::shared_ptr<metrics> counters);
 
 } // namespace parley

@@ -39,6 +39,11 @@ outcome refusal(db_worker_state& st, int64_t caller) {
 // Saves `batch` with one autocommit statement (queries::create_messages).
 caf::expected<saved_batch>
 save(db_worker_state& st, const std::vector<queries::new_message>& batch) {
+  if (st.counters) {
+    metrics::add(st.counters->post_batches);
+    metrics::add(st.counters->posts_batched,
+                 static_cast<int64_t>(batch.size()));
+  }
   return autocommit<saved_batch>(st, "msg_post", [&](pqxx::nontransaction& tx) {
     return caf::expected<saved_batch>{queries::create_messages(tx, batch)};
   });

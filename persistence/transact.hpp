@@ -18,6 +18,24 @@ enum class when_lost {
                    ///< retried (a retry could store it twice)
 };
 
+/// Records, when it goes out of scope, how long a statement took, retries
+/// and reconnects included (db_worker_state::observe).
+class statement_timer {
+public:
+  statement_timer(db_worker_state& st, const char* what)
+      : st_(st), what_(what), started_(std::chrono::steady_clock::now()) {}
+  statement_timer(const statement_timer&) = delete;
+  statement_timer& operator=(const statement_timer&) = delete;
+  ~statement_timer() {
+    st_.observe(what_, std::chrono::steady_clock::now() - started_);
+  }
+
+private:
+  db_worker_state& st_;
+  const char* what_;
+  std::chrono::steady_clock::time_point started_;
+};
+
 /// Runs `f(tx)` in one transaction and turns every libpqxx exception into a
 /// caf::error here, at the actor boundary. Deadlocks and serialisation
 /// failures undid everything and are retried, as is a connection found lost
@@ -28,6 +46,7 @@ template <class T, class Tx = pqxx::work, when_lost Lost = when_lost::retry,
           class F>
 caf::expected<T> transact(db_worker_state& st, const char* what, F f) {
   constexpr int attempts = 3;
+  statement_timer timer{st, what};
   for (int attempt = 1;; ++attempt) {
     if (!st.connect())
       return make_error(ec::db_unavailable);

@@ -52,7 +52,7 @@ broker_state& state_of(const caf::actor& broker) {
 TEST_CASE("the broker routes each event to its recipients only",
           "[actors][broker]") {
   actor_fixture fx;
-  auto broker = fx.spawn(parley::broker, event_formatter{test_format});
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr);
   auto alice = std::make_shared<std::vector<int64_t>>();
   auto bob_tab1 = std::make_shared<std::vector<int64_t>>();
   auto bob_tab2 = std::make_shared<std::vector<int64_t>>();
@@ -80,7 +80,7 @@ TEST_CASE("one serialisation per user, shared by all its streams",
           "[actors][broker]") {
   actor_fixture fx;
   auto calls = std::make_shared<int>(0);
-  auto broker = fx.spawn(parley::broker, counting_format(calls));
+  auto broker = fx.spawn(parley::broker, counting_format(calls), nullptr);
   for (int tab = 0; tab < 3; ++tab)
     caf::anon_send(broker, subscribe_atom::value, int64_t{2},
                    fx.spawn(recorder, std::make_shared<std::vector<int64_t>>()),
@@ -95,7 +95,7 @@ TEST_CASE("one serialisation per user, shared by all its streams",
 TEST_CASE("a stream actor that dies is forgotten without unsubscribing",
           "[actors][broker]") {
   actor_fixture fx;
-  auto broker = fx.spawn(parley::broker, event_formatter{test_format});
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr);
   auto seen = std::make_shared<std::vector<int64_t>>();
   auto doomed = fx.spawn(recorder, seen);
   auto survivor = fx.spawn(recorder, seen);
@@ -118,7 +118,7 @@ TEST_CASE("a stream actor that dies is forgotten without unsubscribing",
 TEST_CASE("one tab of a user closing leaves the user's other tabs",
           "[actors][broker]") {
   actor_fixture fx;
-  auto broker = fx.spawn(parley::broker, event_formatter{test_format});
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr);
   auto seen = std::make_shared<std::vector<int64_t>>();
   auto closed_tab = fx.spawn(recorder, seen);
   auto open_tab = fx.spawn(recorder, seen);
@@ -138,7 +138,7 @@ TEST_CASE("one tab of a user closing leaves the user's other tabs",
 TEST_CASE("shutdown reaches every stream, also late subscribers",
           "[actors][broker]") {
   actor_fixture fx;
-  auto broker = fx.spawn(parley::broker, event_formatter{test_format});
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr);
   auto told = std::make_shared<int>(0);
   auto listener = [told](caf::event_based_actor*) -> caf::behavior {
     return {[told](shutdown_atom) { ++*told; }};
@@ -158,7 +158,7 @@ TEST_CASE("shutdown reaches every stream, also late subscribers",
 TEST_CASE("tabs of one user closing in any order leave exactly the others",
           "[actors][broker]") {
   actor_fixture fx;
-  auto broker = fx.spawn(parley::broker, event_formatter{test_format});
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr);
   std::vector<std::shared_ptr<std::vector<int64_t>>> seen;
   std::vector<caf::actor> tabs;
   for (int i = 0; i < 5; ++i) {
@@ -197,7 +197,7 @@ TEST_CASE("the sender's own event is serialised only while one of the "
           "[actors][broker]") {
   actor_fixture fx;
   auto calls = std::make_shared<int>(0);
-  auto broker = fx.spawn(parley::broker, counting_format(calls));
+  auto broker = fx.spawn(parley::broker, counting_format(calls), nullptr);
   auto plain = std::make_shared<std::vector<bool>>();
   auto peer = std::make_shared<std::vector<bool>>();
   caf::anon_send(broker, subscribe_atom::value, int64_t{1},
