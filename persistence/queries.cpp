@@ -16,7 +16,7 @@ constexpr const char* conversation_columns
   = "SELECT c.id, o.id, o.username, o.avatar_url,"
     " m.id, m.content, m.user_id, " PARLEY_TS(
       "m.created_at") ","
-                      " COALESCE(p.messages_read_at < m.created_at, false)"
+                      " COALESCE(p.last_read_message_id < m.id, false)"
                       " FROM participants p"
                       " JOIN conversations c ON c.id = p.conversation_id"
                       " JOIN participants op ON op.conversation_id = c.id"
@@ -122,9 +122,15 @@ void prepare(pqxx::connection& conn) {
                       "d.message_id"
                       " WHERE d.user_id = u.id AND d.seq > $2 ORDER BY d.seq"
                       " LIMIT $3) e ON true WHERE u.id = $1 ORDER BY e.seq");
+  // Read up to the last message this statement sees: one still committing
+  // is newer, and stays unread (migration 004). Never backwards.
   conn.prepare("mark_read",
-               "UPDATE participants SET messages_read_at = now()"
-               " WHERE user_id = $1 AND conversation_id = $2 RETURNING 1");
+               "UPDATE participants p SET messages_read_at = now(),"
+               " last_read_message_id = GREATEST(p.last_read_message_id,"
+               "  COALESCE(c.last_message_id, 0))"
+               " FROM conversations c WHERE p.user_id = $1"
+               " AND p.conversation_id = $2 AND c.id = p.conversation_id"
+               " RETURNING 1");
 }
 
 std::string escape_like(const std::string& text) {

@@ -2,10 +2,12 @@
 // pagination.
 
 #include <set>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
 #include "api.hpp"
+#include "psql.hpp"
 #include "server_process.hpp"
 #include "shapes.hpp"
 
@@ -214,6 +216,64 @@ TEST_CASE("hasUnreadMessages follows new messages and listing and read_messages"
   CHECK(client.post_empty("/api/conversations/" + id + "/read_messages",
                           alice.token).status == 204);
   CHECK_FALSE(unread(client, alice, id));
+}
+
+TEST_CASE("a message still committing when its reader marks the "
+          "conversation read stays unread",
+          "[integration][conversations]") {
+  server_process server;
+  api client{server.port()};
+  auto alice = client.login(unique_name("alice"));
+  auto bob = client.login(unique_name("bob"));
+  auto id = id_of(client.start_conversation(alice, bob.username));
+  client.send_message(alice, id, "first");
+  client.messages(bob, id);
+  REQUIRE_FALSE(unread(client, bob, id));
+
+  // Holding alice's user row makes her next post's statement wait for it
+  // after the statement began (its messages' time is taken then), as it
+  // waits behind another batch under load.
+  auto holder = "parley_unread_" + alice.id;
+  psql_session lock{holder};
+  lock.send("BEGIN; SELECT 1 FROM users WHERE id = " + alice.id
+            + " FOR UPDATE;");
+  REQUIRE(wait_for_psql("select count(*) from pg_stat_activity where "
+                        "application_name = '"
+                          + holder + "' and state = 'idle in transaction'",
+                        "1"));
+  http_response posted;
+  std::thread poster{[&] {
+    posted = client.post("/api/conversations/" + id + "/messages",
+                         {{"content", "second"}}, alice.token);
+  }};
+  // Whatever happens below, the lock goes and the post ends.
+  struct release {
+    psql_session& lock;
+    std::thread& poster;
+    ~release() {
+      lock.send("ROLLBACK;");
+      if (poster.joinable())
+        poster.join();
+    }
+  } guard{lock, poster};
+  CHECK(wait_for_psql(
+    "select count(*) from pg_stat_activity w, pg_stat_activity h where "
+    "h.application_name = '"
+      + holder + "' and h.pid = any(pg_blocking_pids(w.pid))",
+    "1"));
+  // Bob marks the conversation read while "second" waits to commit.
+  CHECK(
+    client.post_empty("/api/conversations/" + id + "/read_messages", bob.token)
+      .status
+    == 204);
+  lock.send("COMMIT;");
+  poster.join();
+  REQUIRE(posted.status == 201);
+  CHECK(unread(client, bob, id));
+  CHECK(unread_in_list(client, bob, id));
+  CHECK_FALSE(unread(client, alice, id));
+  client.messages(bob, id); // now he has seen it
+  CHECK_FALSE(unread(client, bob, id));
 }
 
 TEST_CASE("conversation pagination gives 25 then 5 by latest activity with "

@@ -15,6 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include "api.hpp"
+#include "psql.hpp"
 #include "server_process.hpp"
 #include "shapes.hpp"
 #include "sse_client.hpp"
@@ -94,26 +95,6 @@ void check_outage_answers(const api& client, server_process& server,
         != std::string::npos);
   CHECK(stream.wait_closed(15s));
   CHECK(stream.pending().empty());
-}
-
-// The first line psql prints for `sql` on the test database ("" if none).
-std::string psql_value(const std::string& sql) {
-  auto command = "psql -X -q -tA -h '" + require_env("PARLEY_TEST_PGHOST")
-                 + "' -p " + require_env("PARLEY_TEST_PGPORT") + " -U "
-                 + require_env("PARLEY_TEST_PGUSER") + " -d "
-                 + require_env("PARLEY_TEST_PGDATABASE") + " -c \"" + sql
-                 + "\" 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> out{popen(command.c_str(), "r"),
-                                            pclose};
-  if (!out)
-    throw std::runtime_error("cannot run psql");
-  char line[256] = {};
-  if (!fgets(line, sizeof line, out.get()))
-    return "";
-  std::string text = line;
-  if (!text.empty() && text.back() == '\n')
-    text.pop_back();
-  return text;
 }
 
 /// A server whose database connections go through a proxy the test can cut,

@@ -1,0 +1,62 @@
+#include "psql.hpp"
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "server_process.hpp"
+
+namespace itest {
+
+namespace {
+
+std::string psql_command(const std::string& options) {
+  return "psql -X -q -tA -h '" + require_env("PARLEY_TEST_PGHOST") + "' -p "
+         + require_env("PARLEY_TEST_PGPORT") + " -U "
+         + require_env("PARLEY_TEST_PGUSER") + " -d "
+         + require_env("PARLEY_TEST_PGDATABASE") + " " + options;
+}
+
+} // namespace
+
+std::string psql_value(const std::string& sql) {
+  auto command = psql_command("-c \"" + sql + "\" 2>&1");
+  std::unique_ptr<FILE, int (*)(FILE*)> out{popen(command.c_str(), "r"),
+                                            pclose};
+  if (!out)
+    throw std::runtime_error("cannot run psql");
+  char line[256] = {};
+  if (!fgets(line, sizeof line, out.get()))
+    return "";
+  std::string text = line;
+  if (!text.empty() && text.back() == '\n')
+    text.pop_back();
+  return text;
+}
+
+psql_session::psql_session(const std::string& name) : in_(nullptr, pclose) {
+  auto command = "PGAPPNAME='" + name + "' "
+                 + psql_command("-v ON_ERROR_STOP=1 >/dev/null 2>&1");
+  in_.reset(popen(command.c_str(), "w"));
+  if (!in_)
+    throw std::runtime_error("cannot run psql");
+}
+
+void psql_session::send(const std::string& sql) {
+  std::fputs((sql + "\n").c_str(), in_.get());
+  std::fflush(in_.get());
+}
+
+bool wait_for_psql(const std::string& sql, const std::string& expected,
+                   int timeout_ms) {
+  auto deadline
+    = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (psql_value(sql) != expected) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+} // namespace itest

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+namespace itest {
+
+/// The first line psql prints for `sql` against the test database
+/// (PARLEY_TEST_PG* from scripts/test), without its newline; errors too.
+std::string psql_value(const std::string& sql);
+
+/// A psql process fed statements on its stdin as the test goes, for a test
+/// that holds a transaction (and its row locks) open while the server
+/// works. Its connection's application_name is `name`. Ending it (the
+/// destructor) closes psql's stdin: psql quits and an open transaction is
+/// rolled back, so a failing test releases its locks.
+class psql_session {
+public:
+  explicit psql_session(const std::string& name);
+
+  /// Sends one line (statements end with ';'); psql runs it on arrival.
+  void send(const std::string& sql);
+
+private:
+  std::unique_ptr<FILE, int (*)(FILE*)> in_;
+};
+
+/// Polls `psql_value(sql)` until it prints `expected`, for at most
+/// `timeout_ms`; whether it did.
+bool wait_for_psql(const std::string& sql, const std::string& expected,
+                   int timeout_ms = 10000);
+
+} // namespace itest
