@@ -118,6 +118,22 @@ parley_install_packages() {
     apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
+# parley_browser_deps: what tests/browser needs. Debian's Chromium and Node.js (apt, with
+# the other packages), npm if that Node.js came without it, and playwright-core from the
+# npm registry at the version tests/browser/package-lock.json pins (npm ci, again only
+# when the lock file changed).
+parley_browser_deps() {
+  command -v npm >/dev/null || { PARLEY_PACKAGES=(npm); parley_install_packages; }
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  ((major >= 20)) || parley_die "the browser test needs Node.js 20 or later (found $(node --version))"
+  local dir=$PARLEY_ROOT/tests/browser stamp=$PARLEY_ROOT/tests/browser/node_modules/.parley-lock
+  if [[ -f $stamp ]] && cmp -s "$dir/package-lock.json" "$stamp"; then return 0; fi
+  parley_say "installing the browser test's npm packages (tests/browser)…"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || parley_die "npm ci failed in tests/browser"
+  cp "$dir/package-lock.json" "$stamp"
+}
+
 # parley_build <dir relative to the repo> <cmake configure args…>
 # Configures only when the build directory has no generated build system yet.
 parley_build() {

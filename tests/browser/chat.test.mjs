@@ -1,0 +1,165 @@
+// The web client (web/) in headless Chromium against a real server and the
+// test database: two users log in, find each other, chat live, and see
+// unread state, errors and a reload as a user would. Run by ctest (label
+// "browser"); scripts/test installs Chromium and playwright-core.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chromium } from "playwright-core";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (run through scripts/test)`);
+  return value;
+};
+
+const timeout = 10_000; // per step: generous for a loaded 2-core machine
+let server, base, browser;
+
+// Starts the server on a free loopback port; resolves with its base URL once
+// it logs where it listens.
+function startServer() {
+  const source = env("PARLEY_SOURCE_DIR");
+  const child = spawn(env("PARLEY_BINARY"), [
+    `--config-file=${source}/config/parley.ini`,
+    "--parley.host=127.0.0.1",
+    "--parley.port=0",
+    `--parley.db-url=${env("PARLEY_TEST_DB_URL")}`,
+    "--parley.jwt-key=browser-test-key",
+    `--parley.web-root=${source}/web`,
+  ], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const timer = setTimeout(() => reject(new Error(`no listening line:\n${output}`)), 30_000);
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+      const found = output.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (found) {
+        clearTimeout(timer);
+        child.stdout.removeAllListeners("data");
+        child.stdout.resume(); // keep draining the log
+        resolve({ child, url: found[1] });
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`server exited (${code}):\n${output}`)));
+  });
+}
+
+function stopServer(child) {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.on("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+const unique = (prefix) => `${prefix}-${randomBytes(5).toString("hex")}`;
+
+// A user in their own browser context (own cookies and localStorage).
+async function openAs(username) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeout);
+  await page.goto(base);
+  await page.fill("#login-form input[name=username]", username);
+  await page.click("#login-form button");
+  await page.locator("#chat").waitFor({ state: "visible" });
+  assert.equal(await page.textContent("#me"), username);
+  return page;
+}
+
+const conversationItem = (page, peer) => page.locator("#conversations li", { hasText: peer });
+const messageItem = (page, text) => page.locator("#messages li", { hasText: text });
+
+async function send(page, text) {
+  await page.fill("#content", text);
+  await page.click("#send-form button");
+}
+
+before(async () => {
+  ({ child: server, url: base } = await startServer());
+  browser = await chromium.launch({
+    executablePath: process.env.PARLEY_CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    // No sandbox (root in CI); nothing that reaches outside the machine.
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update",
+           "--disable-sync"],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await stopServer(server);
+});
+
+test("two users chat live, with unread state, errors and a reload", async () => {
+  const aliceName = unique("alice"), bobName = unique("bob");
+  const alice = await openAs(aliceName);
+  const bob = await openAs(bobName);
+
+  // Alice finds Bob by name and opens the conversation.
+  await alice.fill("#search", bobName);
+  await alice.click("#search-form button");
+  await alice.locator("#peer", { hasText: bobName }).waitFor();
+  await alice.locator("#send-form").waitFor({ state: "visible" });
+
+  // Her message shows as hers; Bob's list gets the conversation, unread, live.
+  await send(alice, "hello bob");
+  await messageItem(alice, "hello bob").and(alice.locator(".mine")).waitFor();
+  assert.equal(await alice.inputValue("#content"), "");
+  const fromAlice = conversationItem(bob, aliceName);
+  await fromAlice.and(bob.locator(".unread")).waitFor();
+
+  // Bob opens it: the history is there and it is no longer unread.
+  await fromAlice.click();
+  await messageItem(bob, "hello bob").waitFor();
+  await fromAlice.and(bob.locator(":not(.unread)")).waitFor();
+
+  // Each reply arrives live in the other's open conversation, in order.
+  await send(bob, "hi alice");
+  await messageItem(alice, "hi alice").and(alice.locator(":not(.mine)")).waitFor();
+  await send(alice, "how are you?");
+  await messageItem(bob, "how are you?").waitFor();
+  assert.deepEqual(await bob.locator("#messages li").allTextContents(),
+                   ["hello bob", "hi alice", "how are you?"]);
+
+  // Bad input: the server's 422 message shows, nothing is sent.
+  await send(alice, "   \n  ");
+  await alice.locator("#chat-error", { hasText: /required/i }).waitFor();
+  assert.equal(await alice.locator("#messages li").count(), 3);
+
+  // A reload keeps Bob logged in with the same history, read.
+  await bob.reload();
+  await bob.locator("#chat").waitFor({ state: "visible" });
+  await conversationItem(bob, aliceName).and(bob.locator(":not(.unread)")).waitFor();
+  await conversationItem(bob, aliceName).click();
+  await messageItem(bob, "how are you?").waitFor();
+  assert.deepEqual(await bob.locator("#messages li").allTextContents(),
+                   ["hello bob", "hi alice", "how are you?"]);
+
+  // Opening a conversation with nobody shows the server's 404 message.
+  await alice.fill("#search", unique("nobody"));
+  await alice.click("#search-form button");
+  await alice.locator("#chat-error", { hasText: /not found/i }).waitFor();
+});
+
+test("a bad username is refused on the login form", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeout);
+  await page.goto(base);
+  // The form's own pattern check would stop the browser from sending it:
+  // remove it, so that the server's answer is what shows.
+  await page.evaluate(() => document.querySelector("#login-form input").removeAttribute("pattern"));
+  await page.fill("#login-form input[name=username]", "no spaces allowed");
+  await page.click("#login-form button");
+  await page.locator("#login-error", { hasText: /./ }).waitFor();
+  assert.equal(await page.locator("#chat").isVisible(), false);
+  await context.close();
+});
