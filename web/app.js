@@ -2,7 +2,9 @@
 "use strict";
 
 const state = { token: localStorage.getItem("parley.token"), me: null,
-                current: null, events: null };
+                current: null, events: null,
+                shown: new Set(), // ids of the messages on screen
+                arrived: null };  // live messages that came while the history loaded
 const $ = (id) => document.getElementById(id);
 
 async function api(method, path, body) {
@@ -60,6 +62,8 @@ async function loadConversations() {
 }
 
 function addMessage(m) {
+  if (state.shown.has(m.id)) return; // in the history and live both
+  state.shown.add(m.id);
   const li = document.createElement("li");
   li.textContent = m.content;
   li.title = m.createdAt;
@@ -70,11 +74,21 @@ function addMessage(m) {
 
 async function openConversation(c) {
   state.current = c;
+  const arrived = state.arrived = [];
   $("peer").textContent = c.otherParticipant.username;
   $("send-form").hidden = false;
-  const messages = await api("GET", `/api/conversations/${c.id}/messages`);
+  let messages;
+  try {
+    messages = await api("GET", `/api/conversations/${c.id}/messages`);
+  } finally {
+    if (state.current === c) state.arrived = null;
+  }
+  if (state.current !== c) return; // another one was opened meanwhile
+  state.shown = new Set();
   $("messages").replaceChildren();
   messages.reverse().forEach(addMessage);
+  // Live messages that came during the load: after the history, unless in it.
+  arrived.forEach(addMessage);
   await loadConversations();
 }
 
@@ -85,7 +99,8 @@ function listen() {
   state.events.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
     if (state.current && m.conversationId === state.current.id) {
-      addMessage(m);
+      if (state.arrived) state.arrived.push(m); // its history is still loading
+      else addMessage(m);
       api("POST", `/api/conversations/${m.conversationId}/read_messages`).catch(() => {});
     }
     loadConversations().catch(() => {});

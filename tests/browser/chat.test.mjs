@@ -149,6 +149,64 @@ test("two users chat live, with unread state, errors and a reload", async () => 
   await alice.locator("#chat-error", { hasText: /not found/i }).waitFor();
 });
 
+test("a message that arrives while a conversation's history loads is shown once, after it",
+     async () => {
+  const carolName = unique("carol"), daveName = unique("dave");
+  const carol = await openAs(carolName);
+  const dave = await openAs(daveName);
+  await carol.fill("#search", daveName);
+  await carol.click("#search-form button");
+  await carol.locator("#send-form").waitFor({ state: "visible" });
+  await send(carol, "before");
+  await conversationItem(dave, carolName).waitFor();
+
+  // Dave opens the conversation; its history is fetched at once but handed
+  // to the page only after Carol's next message reached Dave's stream.
+  let held;
+  const fetched = new Promise((resolve) => {
+    dave.route(/\/api\/conversations\/\d+\/messages$/, async (route) => {
+      if (route.request().method() !== "GET") return route.continue();
+      held = { route, response: await route.fetch() };
+      resolve();
+    });
+  });
+  await conversationItem(dave, carolName).click();
+  await fetched;
+  // The page marks a live message of the open conversation read: that
+  // request says the event arrived.
+  const delivered = dave.waitForRequest((r) => r.url().endsWith("/read_messages"));
+  await send(carol, "during");
+  await messageItem(carol, "during").waitFor();
+  await delivered;
+  await held.route.fulfill({ response: held.response });
+  await messageItem(dave, "before").waitFor();
+  await messageItem(dave, "during").waitFor();
+  assert.deepEqual(await dave.locator("#messages li").allTextContents(), ["before", "during"]);
+  await dave.unroute(/\/api\/conversations\/\d+\/messages$/);
+
+  // Opened again, with the history's request held until Carol's next
+  // message reached Dave's stream: the message is in the history and came
+  // live too, and shows once.
+  let request;
+  const asked = new Promise((resolve) => {
+    dave.route(/\/api\/conversations\/\d+\/messages$/, (route) => {
+      if (route.request().method() !== "GET") return route.continue();
+      request = route;
+      resolve();
+    });
+  });
+  await conversationItem(dave, carolName).click();
+  await asked;
+  const again = dave.waitForRequest((r) => r.url().endsWith("/read_messages"));
+  await send(carol, "again");
+  await messageItem(carol, "again").waitFor();
+  await again;
+  await request.continue();
+  await messageItem(dave, "again").waitFor();
+  assert.deepEqual(await dave.locator("#messages li").allTextContents(),
+                   ["before", "during", "again"]);
+});
+
 test("a bad username is refused on the login form", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
