@@ -90,6 +90,8 @@ void api::handle(const http_request& req, responder done) {
     return done(render_metrics());
   case route::login:
     return login(r, std::move(done));
+  case route::logout:
+    return logout(std::move(done));
   default:
     break;
   }
@@ -133,6 +135,19 @@ bool api::authenticate(api_request& r) {
   return true;
 }
 
+namespace {
+
+// The stream's cookie (SPEC §3): `token` for `max_age` seconds; an empty
+// token with max_age 0 clears it.
+std::string token_cookie(const std::string& token, int64_t max_age,
+                         const settings& cfg) {
+  auto secure = cfg.origin.rfind("https://", 0) == 0 ? "; Secure" : "";
+  return "parley_token=" + token + "; HttpOnly; SameSite=Strict; Path=/api"
+         + "; Max-Age=" + std::to_string(max_age) + secure;
+}
+
+} // namespace
+
 http_response token_response(const user& u, bool with_user,
                              const settings& cfg) {
   auto now = unix_now();
@@ -143,12 +158,18 @@ http_response token_response(const user& u, bool with_user,
     body["authUser"] = to_json(u);
   auto res = json_response(http::status::ok, body);
   // For EventSource, which cannot send an Authorization header.
-  auto secure = cfg.origin.rfind("https://", 0) == 0 ? "; Secure" : "";
   res.set(http::field::set_cookie,
-          "parley_token=" + token + "; HttpOnly; SameSite=Strict; Path=/api"
-            + "; Max-Age=" + std::to_string(cfg.token_lifetime.count())
-            + secure);
+          token_cookie(token, cfg.token_lifetime.count(), cfg));
   return res;
+}
+
+void api::logout(responder done) {
+  // No token needed: it only clears the caller's own cookie, so that the
+  // browser's streams stop authenticating (a token cannot be revoked).
+  http_response res{http::status::no_content, 11};
+  res.set(http::field::set_cookie, token_cookie("", 0, *cfg_));
+  res.prepare_payload();
+  done(std::move(res));
 }
 
 void api::login(api_request& r, responder done) {

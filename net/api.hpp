@@ -94,6 +94,7 @@ private:
   bool authenticate(api_request& r);
   http_response render_metrics() const;
   void login(api_request& r, responder done);
+  void logout(responder done);
   void auth_user(api_request& r, responder done, bool refresh);
   void usernames(api_request& r, responder done);
   void create_conversation(api_request& r, responder done);

@@ -17,6 +17,7 @@ struct entry {
 const std::vector<entry>& table() {
   static const std::vector<entry> routes = {
     {"/api/login", {{verb::post, route::login}}},
+    {"/api/logout", {{verb::post, route::logout}}},
     {"/api/auth_user", {{verb::get, route::auth_user}}},
     {"/api/refresh_token", {{verb::post, route::refresh_token}}},
     {"/api/usernames", {{verb::get, route::usernames}}},

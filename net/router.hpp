@@ -12,6 +12,7 @@ namespace parley {
 /// Every endpoint of SPEC §3–§5.
 enum class route {
   login,
+  logout, ///< clears the stream cookie (not in SPEC: docs/api.md)
   auth_user,
   refresh_token,
   usernames,

@@ -29,6 +29,8 @@ function show(section) {
 }
 
 function logout() {
+  // The server clears the stream's HttpOnly cookie, which script cannot.
+  fetch("/api/logout", { method: "POST" }).catch(() => {});
   localStorage.removeItem("parley.token");
   state.token = null;
   if (state.events) state.events.close();

@@ -147,6 +147,19 @@ test("two users chat live, with unread state, errors and a reload", async () => 
   await alice.fill("#search", unique("nobody"));
   await alice.click("#search-form button");
   await alice.locator("#chat-error", { hasText: /not found/i }).waitFor();
+
+  // Logging out shows the login form again and removes the stream's
+  // HttpOnly cookie (which the page's script cannot).
+  const hasCookie = async (page) =>
+    (await page.context().cookies()).some((c) => c.name === "parley_token");
+  assert.equal(await hasCookie(alice), true);
+  const loggedOut = alice.waitForResponse((r) => r.url().endsWith("/api/logout"));
+  await alice.click("#logout");
+  await alice.locator("#login").waitFor({ state: "visible" });
+  assert.equal((await loggedOut).status(), 204);
+  assert.equal(await hasCookie(alice), false);
+  await alice.reload();
+  await alice.locator("#login").waitFor({ state: "visible" });
 });
 
 test("a message that arrives while a conversation's history loads is shown once, after it",

@@ -104,6 +104,26 @@ TEST_CASE("login creates a new user and returns a 14-day token",
   CHECK(me.json() == body["authUser"]);
 }
 
+TEST_CASE("logout clears the stream cookie, with or without a token",
+          "[integration][auth]") {
+  server_process server;
+  api client{server.port()};
+  auto alice = client.login(unique_name("logout"));
+  for (const auto& token : {alice.token, std::string{}}) {
+    INFO("token: " << (token.empty() ? "none" : "alice's"));
+    auto response = client.post_empty("/api/logout", token);
+    CHECK(response.status == 204);
+    CHECK(response.body.empty());
+    check_token_cookie(response, "");
+    auto cookie = lower(response.header("Set-Cookie"));
+    CHECK(cookie.find("max-age=0") != std::string::npos);
+  }
+  // It clears the browser's cookie; the token itself stays valid until it
+  // expires (docs/api.md).
+  CHECK(client.get("/api/auth_user", alice.token).status == 200);
+  check_error(client.get("/api/logout"), 405);
+}
+
 TEST_CASE("login of an existing username returns that user, case-insensitively",
           "[integration][auth]") {
   server_process server;

@@ -25,6 +25,7 @@ TEST_CASE("each route and method has its own endpoint number, and what matched "
           "[unit][metrics]") {
   std::set<size_t> seen;
   const char* paths[] = {"/api/login",
+                         "/api/logout",
                          "/api/auth_user",
                          "/api/refresh_token",
                          "/api/usernames",
@@ -49,7 +50,7 @@ TEST_CASE("each route and method has its own endpoint number, and what matched "
       CHECK(e != unmatched_endpoint());
       CHECK(seen.insert(e).second);
     }
-  CHECK(found == 15);
+  CHECK(found == 16);
   CHECK(endpoint_of(match_route(verb::get, "/api/nowhere"), verb::get)
         == unmatched_endpoint());
   CHECK(endpoint_of(match_route(verb::delete_, "/api/login"), verb::delete_)
