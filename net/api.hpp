@@ -80,7 +80,9 @@ public:
   /// Status line, headers, `retry:` and a comment: sent with the stream
   /// actor's first write (for a fresh stream `id: <newest seq>`, which sets
   /// lastEventId without an event), once its inbox read found the user.
-  shared_bytes stream_prelude(const std::string& request_id) const;
+  /// With CORS headers for `cors_origin` unless it is empty.
+  shared_bytes stream_prelude(const std::string& request_id,
+                              const std::string& cors_origin) const;
 
   const std::shared_ptr<metrics>& counters() const {
     return counters_;

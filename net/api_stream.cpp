@@ -8,6 +8,7 @@
 #include "actors/errors.hpp"
 #include "actors/sse_connection.hpp"
 #include "net/ask.hpp"
+#include "net/cors.hpp"
 #include "net/json_mapping.hpp"
 #include "net/text.hpp"
 
@@ -63,15 +64,16 @@ caf::actor api::spawn_stream_actor(const stream_params& params,
   return sys_.spawn(sse_connection, std::move(c));
 }
 
-shared_bytes api::stream_prelude(const std::string& request_id) const {
+shared_bytes api::stream_prelude(const std::string& request_id,
+                                 const std::string& cors_origin) const {
   return std::make_shared<const std::string>(
     "HTTP/1.1 200 OK\r\n"
     "Content-Type: text/event-stream; charset=utf-8\r\n"
     "Cache-Control: no-cache, no-store\r\n"
     "X-Accel-Buffering: no\r\n"
     "Connection: keep-alive\r\n"
-    "X-Request-Id: "
-    + request_id
+    + (cors_origin.empty() ? std::string{} : cors_header_lines(cors_origin))
+    + "X-Request-Id: " + request_id
     + "\r\n\r\n"
       "retry: "
     + std::to_string(cfg_->sse_retry.count())

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "net/cors.hpp"
 #include "net/http_metrics.hpp"
 #include "net/sse_stream.hpp"
 
@@ -40,6 +41,7 @@ void http_session::on_read(beast::error_code ec, size_t) {
   if (ec) {
     started_ = std::chrono::steady_clock::now();
     endpoint_ = unmatched_endpoint();
+    cors_origin_.clear();
     method_ = "-";
     log_target_ = "-";
     request_id_ = make_request_id();
@@ -66,9 +68,17 @@ void http_session::on_read(beast::error_code ec, size_t) {
   request_id_ = is_sane_request_id(client_id) ? std::string{client_id}
                                               : make_request_id();
   keep_alive_ = req.keep_alive();
+  auto origin = to_sv(req[http::field::origin]);
+  cors_origin_ = origin_allowed(origin, api_->config().origin)
+                   ? std::string{origin}
+                   : std::string{};
   // The stream takes the socket over, so it branches off here, not in api.
   auto match = match_route(req.method(), target_path(to_sv(req.target())));
   endpoint_ = endpoint_of(match, req.method());
+  if (is_preflight(req)) {
+    cors_origin_.clear(); // preflight() adds its headers only when it allows
+    return on_response(preflight(req, api_->config().origin));
+  }
   if (match.outcome == route_match::kind::found
       && match.target == route::message_stream)
     return start_stream(req);
@@ -86,6 +96,8 @@ void http_session::on_read(beast::error_code ec, size_t) {
 
 void http_session::on_response(http_response res) {
   res.set("X-Request-Id", request_id_);
+  if (!cors_origin_.empty())
+    add_cors_headers(res, cors_origin_);
   res.keep_alive(keep_alive_ && !state_->draining);
   auto took = std::chrono::steady_clock::now() - started_;
   api_->counters()->http.observe(endpoint_, res.result_int(), took);
@@ -121,7 +133,8 @@ void http_session::open_stream(const stream_params& params) {
                                              api_->config().sse_queue_limit,
                                              api_->counters(), request_id_);
   auto actor = api_->spawn_stream_actor(params, stream);
-  stream->start(api_->stream_prelude(request_id_), std::move(actor));
+  stream->start(api_->stream_prelude(request_id_, cors_origin_),
+                std::move(actor));
 }
 
 void http_session::on_write(bool close, beast::error_code ec, size_t) {

@@ -56,7 +56,8 @@ private:
   std::string method_;
   std::string log_target_;
   std::string request_id_;
-  size_t endpoint_ = 0; ///< route and method, for /metrics
+  size_t endpoint_ = 0;     ///< route and method, for /metrics
+  std::string cors_origin_; ///< the request's Origin, if it is parley.origin
   bool keep_alive_ = false;
   bool counted_ = false;
   std::chrono::steady_clock::time_point started_;

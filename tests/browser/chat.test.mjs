@@ -6,6 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
 import { chromium } from "playwright-core";
 
 const env = (name) => {
@@ -19,7 +20,7 @@ let server, base, browser;
 
 // Starts the server on a free loopback port; resolves with its base URL once
 // it logs where it listens.
-function startServer() {
+function startServer(extra = []) {
   const source = env("PARLEY_SOURCE_DIR");
   const child = spawn(env("PARLEY_BINARY"), [
     `--config-file=${source}/config/parley.ini`,
@@ -28,6 +29,7 @@ function startServer() {
     `--parley.db-url=${env("PARLEY_TEST_DB_URL")}`,
     "--parley.jwt-key=browser-test-key",
     `--parley.web-root=${source}/web`,
+    ...extra, // later flags win
   ], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let output = "";
@@ -55,6 +57,18 @@ function stopServer(child) {
       resolve();
     });
     child.kill("SIGTERM");
+  });
+}
+
+// A loopback port free a moment ago (the server then binds it).
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
   });
 }
 
@@ -233,4 +247,54 @@ test("a bad username is refused on the login form", async () => {
   await page.locator("#login-error", { hasText: /./ }).waitFor();
   assert.equal(await page.locator("#chat").isVisible(), false);
   await context.close();
+});
+
+test("a page from parley.origin may call the API across origins; others may not", async () => {
+  // localhost and 127.0.0.1 are different origins (and sites) to the
+  // browser: this server allows pages from http://localhost:<its port>.
+  const port = await freePort();
+  const origin = `http://localhost:${port}`;
+  const { child, url: apiBase } = await startServer([`--parley.port=${port}`,
+                                                     `--parley.origin=${origin}`]);
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    page.setDefaultTimeout(timeout);
+    await page.goto(`${origin}/`);
+    const username = unique("cors");
+    const result = await page.evaluate(async ({ apiBase, username }) => {
+      const login = await fetch(`${apiBase}/api/login`, {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username }) });
+      const { token } = await login.json();
+      // Authorization makes this one preflighted.
+      const me = await fetch(`${apiBase}/api/auth_user`,
+                             { headers: { Authorization: `Bearer ${token}` } });
+      const stream = await new Promise((resolve) => {
+        const events = new EventSource(`${apiBase}/api/messages?token=${token}`);
+        events.onopen = () => { events.close(); resolve("open"); };
+        events.onerror = () => { events.close(); resolve("error"); };
+      });
+      return { login: login.status, me: me.status, name: (await me.json()).username,
+               requestId: me.headers.get("X-Request-Id") !== null, stream };
+    }, { apiBase, username });
+    assert.deepEqual(result, { login: 200, me: 200, name: username, requestId: true,
+                               stream: "open" });
+
+    // The first server allows only its default origin: the browser refuses
+    // this page the answer.
+    const refused = await page.evaluate(async (other) => {
+      try {
+        await fetch(`${other}/api/login`, { method: "POST",
+          headers: { "Content-Type": "application/json" }, body: "{\"username\":\"x\"}" });
+        return "read";
+      } catch (e) {
+        return "refused";
+      }
+    }, base);
+    assert.equal(refused, "refused");
+  } finally {
+    await context.close();
+    await stopServer(child);
+  }
 });
