@@ -44,8 +44,9 @@ int run(caf::actor_system& sys, const parley::settings& cfg) {
   auto counters = std::make_shared<parley::metrics>();
   auto broker = sys.spawn(
     parley::broker, parley::event_formatter{parley::format_event}, counters);
-  auto db = parley::spawn_db_pool(sys, cfg.db_url, cfg.db_pool_size,
-                                  cfg.db_writers, broker, counters);
+  auto db
+    = parley::spawn_db_pool(sys, cfg.db_url, cfg.db_pool_size, cfg.db_writers,
+                            broker, counters, cfg.db_statement_timeout);
   parley::server http{sys, cfg, db, broker, counters};
   // run() stops the actors too, in the order shutdown needs (server.cpp).
   bool ok = http.run();

@@ -28,6 +28,8 @@ parley_config::parley_config() {
     .add(db_pool_size, "db-pool-size", "database actors, one connection each")
     .add(db_writers, "db-writers",
          "of those, how many commit message posts (the rest serve reads)")
+    .add(db_statement_timeout, "db-statement-timeout",
+         "longest a database statement may run (a lock wait included)")
     .add(jwt_key, "jwt-key", "HS256 key (empty: random key per start)")
     .add(token_lifetime, "token-lifetime", "token lifetime, e.g. 14d")
     .add(dev_login, "dev-login", "enable POST /api/login")
@@ -147,6 +149,7 @@ std::optional<settings> make_settings(const parley_config& cfg,
   auto retry = parse_duration(cfg.sse_retry);
   auto queue = parse_size(cfg.sse_queue_limit);
   auto body = parse_size(cfg.max_body);
+  auto statement = parse_duration(cfg.db_statement_timeout);
   if (!lifetime || lifetime->count() < 1000)
     error = "parley.token-lifetime: expected a duration of at least 1s";
   else if (!heartbeat || heartbeat->count() == 0)
@@ -157,6 +160,9 @@ std::optional<settings> make_settings(const parley_config& cfg,
     error = "parley.sse-queue-limit: expected a positive size";
   else if (!body)
     error = "parley.max-body: expected a size";
+  else if (!statement || statement->count() < 100)
+    error
+      = "parley.db-statement-timeout: expected a duration of at least 100ms";
   else if (s.jwt_key.empty())
     error = "parley.jwt-key: could not generate a random key";
   if (!error.empty())
@@ -167,6 +173,7 @@ std::optional<settings> make_settings(const parley_config& cfg,
   s.sse_retry = *retry;
   s.sse_queue_limit = *queue;
   s.max_body = *body;
+  s.db_statement_timeout = *statement;
   return s;
 }
 

@@ -21,6 +21,7 @@ struct parley_config : caf::actor_system_config {
   std::string db_url;
   size_t db_pool_size = 4;
   size_t db_writers = 2;
+  std::string db_statement_timeout = "15s";
   std::string jwt_key;
   std::string token_lifetime = "14d";
   bool dev_login = false;
@@ -44,6 +45,7 @@ struct settings {
   std::string db_url;
   size_t db_pool_size = 4;
   size_t db_writers = 2; ///< of the pool's workers, those that commit posts
+  std::chrono::milliseconds db_statement_timeout{0}; ///< per statement
   std::string jwt_key;
   bool jwt_key_generated = false;
   std::chrono::seconds token_lifetime{0};

@@ -55,6 +55,12 @@ bool db_worker_state::connect() {
     // merge joins every plan is index nested loops, whatever the sizes.
     conn->set_variable("enable_hashjoin", "off");
     conn->set_variable("enable_mergejoin", "off");
+    // A statement that waits for a lock or a hung server would hold this
+    // worker (and everything queued behind it, and the server's stop)
+    // for as long as it waits; past the HTTP deadline nobody waits for it.
+    if (statement_timeout.count() > 0)
+      conn->set_variable("statement_timeout",
+                         std::to_string(statement_timeout.count()));
     queries::prepare(*conn);
     return true;
   } catch (const std::exception& e) {
@@ -78,12 +84,14 @@ caf::result<T> reply(caf::expected<T>&& x) {
 
 caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
                         std::string db_url, caf::actor broker,
-                        std::shared_ptr<metrics> counters, size_t index) {
+                        std::shared_ptr<metrics> counters, size_t index,
+                        std::chrono::milliseconds statement_timeout) {
   self->state.db_url = std::move(db_url);
   self->state.broker = std::move(broker);
   self->state.counters = std::move(counters);
   self->state.index = index;
   self->state.self = self;
+  self->state.statement_timeout = statement_timeout;
   auto& st = self->state;
   return {
     [&st](login_atom, const std::string& name) -> caf::result<user> {
@@ -210,7 +218,8 @@ caf::actor_pool::policy shard_posts(size_t writers) {
 
 caf::actor spawn_db_pool(caf::actor_system& sys, const std::string& db_url,
                          size_t size, size_t writers, caf::actor broker,
-                         std::shared_ptr<metrics> counters) {
+                         std::shared_ptr<metrics> counters,
+                         std::chrono::milliseconds statement_timeout) {
   caf::scoped_execution_unit ctx{&sys};
   // At least one writer (the dispatch divides by it), at most the pool.
   writers = std::clamp<size_t>(writers, 1, size);
@@ -222,8 +231,9 @@ caf::actor spawn_db_pool(caf::actor_system& sys, const std::string& db_url,
   // never stall CAF's shared scheduler threads. The pool calls the factory
   // once per worker, in order: the count is each worker's index.
   auto factory = [&sys, url = with_connection_defaults(db_url), broker,
-                  counters, next = size_t{0}]() mutable {
-    return sys.spawn<caf::detached>(db_worker, url, broker, counters, next++);
+                  counters, statement_timeout, next = size_t{0}]() mutable {
+    return sys.spawn<caf::detached>(db_worker, url, broker, counters, next++,
+                                    statement_timeout);
   };
   return caf::actor_pool::make(&ctx, size, factory, shard_posts(writers));
 }

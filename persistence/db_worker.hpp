@@ -34,6 +34,7 @@ struct db_worker_state {
   bool flush_deferred = false;       ///< the flush went once to the back
   std::shared_ptr<metrics> counters; ///< may be null (tests)
   size_t index = 0;                  ///< place in the pool, for /metrics
+  std::chrono::milliseconds statement_timeout{0}; ///< 0: the server's own
   caf::scheduled_actor* self = nullptr;
 
   ~db_worker_state();
@@ -69,15 +70,19 @@ struct db_worker_state {
 /// as worker number `index`.
 caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
                         std::string db_url, caf::actor broker,
-                        std::shared_ptr<metrics> counters, size_t index);
+                        std::shared_ptr<metrics> counters, size_t index,
+                        std::chrono::milliseconds statement_timeout);
 
 /// Spawns `size` detached workers behind one pool actor. Posts go to one of
 /// the first `writers` workers, chosen by conversation (so one
 /// conversation's posts share a group commit and never wait for each
 /// other's row locks; fewer writers make larger batches); everything else
 /// goes round robin over the other workers (over all when there are none).
+/// Each worker's statements are cancelled after `statement_timeout` (0:
+/// the database's own setting).
 caf::actor spawn_db_pool(caf::actor_system& sys, const std::string& db_url,
                          size_t size, size_t writers, caf::actor broker,
-                         std::shared_ptr<metrics> counters);
+                         std::shared_ptr<metrics> counters,
+                         std::chrono::milliseconds statement_timeout);
 
 } // namespace parley

@@ -77,6 +77,13 @@ caf::expected<T> transact(db_worker_state& st, const char* what, F f) {
       if (attempt >= attempts)
         return make_error(ec::db_unavailable);
     } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() == "57014") {
+        // Cancelled by statement_timeout (a lock wait, a hung server):
+        // nothing written, and trying again, or post by post, would wait
+        // as long again.
+        spdlog::error("{}: cancelled: {}", what, e.what());
+        return make_error(ec::db_unavailable);
+      }
       // The database refused the statement: it wrote nothing.
       spdlog::error("{}: {}", what, e.what());
       return make_error(ec::db_error);

@@ -55,6 +55,23 @@ TEST_CASE("post writers are at least one and at most the pool", "[config]") {
   CHECK(make_settings(cfg, error)->db_writers == 8);
 }
 
+TEST_CASE("the statement timeout is a duration of at least 100ms", "[config]") {
+  parley_config cfg;
+  std::string error;
+  CHECK(make_settings(cfg, error)->db_statement_timeout
+        == std::chrono::seconds(15));
+  cfg.db_statement_timeout = "250ms";
+  CHECK(make_settings(cfg, error)->db_statement_timeout
+        == std::chrono::milliseconds(250));
+  for (const char* bad : {"50ms", "0", "soon", ""}) {
+    INFO("value " << bad);
+    cfg.db_statement_timeout = bad;
+    error.clear();
+    CHECK_FALSE(make_settings(cfg, error));
+    CHECK(error.find("db-statement-timeout") != std::string::npos);
+  }
+}
+
 TEST_CASE("the INI file and the command line both set keys", "[config]") {
   parley_config cfg;
   std::string ini = std::string{PARLEY_SOURCE_DIR} + "/config/parley.ini";

@@ -47,7 +47,8 @@ TEST_CASE("the database pool still routes posts and reads when workers "
   caf::actor_system_config cfg;
   cfg.set("logger.file-verbosity", caf::atom("quiet"));
   caf::actor_system sys{cfg};
-  auto pool = spawn_db_pool(sys, no_database, 4, 2, caf::actor{}, nullptr);
+  auto pool = spawn_db_pool(sys, no_database, 4, 2, caf::actor{}, nullptr,
+                            std::chrono::milliseconds{0});
   caf::scoped_actor self{sys};
   auto workers = workers_of(self, pool);
   REQUIRE(workers.size() == 4);
