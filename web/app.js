@@ -97,13 +97,16 @@ async function openConversation(c) {
 function listen() {
   // The stream authenticates with the HttpOnly cookie set at login.
   if (state.events) state.events.close();
-  state.events = new EventSource("/api/messages");
+  // include_own: what this user sends from another tab or device shows here
+  // too (the sending tab has it already: addMessage skips a shown id).
+  state.events = new EventSource("/api/messages?include_own=true");
   state.events.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
     if (state.current && m.conversationId === state.current.id) {
       if (state.arrived) state.arrived.push(m); // its history is still loading
       else addMessage(m);
-      api("POST", `/api/conversations/${m.conversationId}/read_messages`).catch(() => {});
+      if (!m.mine)
+        api("POST", `/api/conversations/${m.conversationId}/read_messages`).catch(() => {});
     }
     loadConversations().catch(() => {});
   };

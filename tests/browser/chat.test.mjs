@@ -234,6 +234,35 @@ test("a message that arrives while a conversation's history loads is shown once,
                    ["before", "during", "again"]);
 });
 
+test("what a user sends in one tab shows in their other tabs, once in each", async () => {
+  const erinName = unique("erin"), frankName = unique("frank");
+  const frank = await openAs(frankName);
+  const erin = await openAs(erinName);
+  // A second tab of Erin's: same context, so same login.
+  const erin2 = await erin.context().newPage();
+  erin2.setDefaultTimeout(timeout);
+  await erin2.goto(base);
+  await erin2.locator("#chat").waitFor({ state: "visible" });
+  await erin.fill("#search", frankName);
+  await erin.click("#search-form button");
+  await erin.locator("#send-form").waitFor({ state: "visible" });
+  await send(erin, "first");
+  await messageItem(erin, "first").waitFor();
+  await conversationItem(erin2, frankName).click();
+  await messageItem(erin2, "first").waitFor();
+
+  await send(erin, "from tab one");
+  await messageItem(erin2, "from tab one").and(erin2.locator(".mine")).waitFor();
+  await send(erin2, "from tab two");
+  await messageItem(erin, "from tab two").and(erin.locator(".mine")).waitFor();
+  await conversationItem(frank, erinName).and(frank.locator(".unread")).waitFor();
+  // Tab one has by now had its own "from tab one" back from its stream too
+  // (the stream is in seq order): shown once all the same.
+  for (const page of [erin, erin2])
+    assert.deepEqual(await page.locator("#messages li").allTextContents(),
+                     ["first", "from tab one", "from tab two"]);
+});
+
 test("a bad username is refused on the login form", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
