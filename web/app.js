@@ -34,6 +34,17 @@ function logout() {
   localStorage.removeItem("parley.token");
   state.token = null;
   if (state.events) state.events.close();
+  // Nothing of this user may stay on screen for the next one.
+  state.me = state.current = null;
+  state.shown = new Set();
+  state.arrived = null;
+  $("me").textContent = "";
+  $("conversations").replaceChildren();
+  $("messages").replaceChildren();
+  $("peer").textContent = "Pick a conversation";
+  $("send-form").hidden = true;
+  $("content").value = "";
+  $("chat-error").textContent = "";
   show("login");
 }
 

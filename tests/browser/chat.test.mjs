@@ -84,6 +84,8 @@ async function openAs(username) {
   await page.click("#login-form button");
   await page.locator("#chat").waitFor({ state: "visible" });
   assert.equal(await page.textContent("#me"), username);
+  // Nothing to send to before a conversation is open.
+  assert.equal(await page.locator("#send-form").isVisible(), false);
   return page;
 }
 
@@ -172,6 +174,18 @@ test("two users chat live, with unread state, errors and a reload", async () => 
   await alice.locator("#login").waitFor({ state: "visible" });
   assert.equal((await loggedOut).status(), 204);
   assert.equal(await hasCookie(alice), false);
+
+  // The next user of this tab sees nothing of Alice's.
+  const carolName = unique("carol");
+  await alice.fill("#login-form input[name=username]", carolName);
+  await alice.click("#login-form button");
+  await alice.locator("#me", { hasText: carolName }).waitFor();
+  assert.equal(await alice.locator("#messages li").count(), 0);
+  assert.equal(await alice.locator("#conversations li").count(), 0);
+  assert.equal(await alice.textContent("#peer"), "Pick a conversation");
+  assert.equal(await alice.locator("#send-form").isVisible(), false);
+  await alice.click("#logout");
+  await alice.locator("#login").waitFor({ state: "visible" });
   await alice.reload();
   await alice.locator("#login").waitFor({ state: "visible" });
 });
