@@ -34,8 +34,9 @@ function logout() {
   localStorage.removeItem("parley.token");
   state.token = null;
   if (state.events) state.events.close();
+  state.events = null;
   // Nothing of this user may stay on screen for the next one.
-  state.me = state.current = null;
+  state.me = state.current = state.lastEventId = null;
   state.shown = new Set();
   state.arrived = null;
   $("me").textContent = "";
@@ -105,13 +106,16 @@ async function openConversation(c) {
   await loadConversations();
 }
 
-function listen() {
+function listen(lastEventId) {
   // The stream authenticates with the HttpOnly cookie set at login.
   if (state.events) state.events.close();
   // include_own: what this user sends from another tab or device shows here
   // too (the sending tab has it already: addMessage skips a shown id).
-  state.events = new EventSource("/api/messages?include_own=true");
-  state.events.onmessage = (ev) => {
+  let query = "include_own=true";
+  if (lastEventId) query += `&lastEventId=${encodeURIComponent(lastEventId)}`;
+  const events = state.events = new EventSource(`/api/messages?${query}`);
+  events.onmessage = (ev) => {
+    state.lastEventId = ev.lastEventId;
     const m = JSON.parse(ev.data);
     if (state.current && m.conversationId === state.current.id) {
       if (state.arrived) state.arrived.push(m); // its history is still loading
@@ -121,6 +125,35 @@ function listen() {
     }
     loadConversations().catch(() => {});
   };
+  // The server could not resume from our cursor: what we show may have gaps.
+  events.addEventListener("reset", (ev) => {
+    state.lastEventId = ev.lastEventId;
+    loadConversations().catch(() => {});
+    if (state.current) openConversation(state.current).catch(() => {});
+  });
+  // After a dropped stream the browser reconnects by itself (with
+  // Last-Event-ID); a refused one (401: the cookie is gone, or the token
+  // expired) it gives up on.
+  events.onerror = () => {
+    if (events.readyState === EventSource.CLOSED && state.events === events)
+      renewStream();
+  };
+}
+
+// A fresh token comes with a fresh cookie; a 401 logs out (api()).
+function renewStream() {
+  setTimeout(async () => {
+    if (!state.token || !state.events || state.events.readyState !== EventSource.CLOSED)
+      return;
+    try {
+      const fresh = await api("POST", "/api/refresh_token");
+      state.token = fresh.token;
+      localStorage.setItem("parley.token", fresh.token);
+      listen(state.lastEventId);
+    } catch (e) {
+      if (state.token) renewStream(); // the server is away: later
+    }
+  }, 2000);
 }
 
 $("login-form").onsubmit = async (ev) => {

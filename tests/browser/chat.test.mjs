@@ -75,11 +75,11 @@ function freePort() {
 const unique = (prefix) => `${prefix}-${randomBytes(5).toString("hex")}`;
 
 // A user in their own browser context (own cookies and localStorage).
-async function openAs(username) {
+async function openAs(username, url = base) {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.setDefaultTimeout(timeout);
-  await page.goto(base);
+  await page.goto(url);
   await page.fill("#login-form input[name=username]", username);
   await page.click("#login-form button");
   await page.locator("#chat").waitFor({ state: "visible" });
@@ -275,6 +275,45 @@ test("what a user sends in one tab shows in their other tabs, once in each", asy
   for (const page of [erin, erin2])
     assert.deepEqual(await page.locator("#messages li").allTextContents(),
                      ["first", "from tab one", "from tab two"]);
+});
+
+test("a stream refused after a restart (its cookie gone) is renewed, and resumes where it was",
+     async () => {
+  // A server of its own, restarted on the same port.
+  const port = await freePort();
+  const flags = [`--parley.port=${port}`];
+  let { child, url } = await startServer(flags);
+  try {
+    const ginaName = unique("gina"), hankName = unique("hank");
+    const gina = await openAs(ginaName, url);
+    const hank = await openAs(hankName, url);
+    await gina.fill("#search", hankName);
+    await gina.click("#search-form button");
+    await gina.locator("#send-form").waitFor({ state: "visible" });
+    await send(gina, "one");
+    await conversationItem(hank, ginaName).click();
+    await messageItem(hank, "one").waitFor();
+
+    // Hank's cookie goes (as when it expires before the token he keeps);
+    // after the restart his browser's reconnect is refused with 401.
+    await hank.context().clearCookies();
+    await stopServer(child);
+    ({ child, url } = await startServer(flags));
+    await send(gina, "two"); // while Hank has no stream
+    await messageItem(gina, "two").waitFor();
+    // The page renews its token (and so its cookie) and resumes from its
+    // last event: "two" is replayed, then "three" arrives live.
+    await messageItem(hank, "two").waitFor();
+    await send(gina, "three");
+    await messageItem(hank, "three").waitFor();
+    assert.deepEqual(await hank.locator("#messages li").allTextContents(),
+                     ["one", "two", "three"]);
+    assert.equal((await hank.context().cookies()).some((c) => c.name === "parley_token"), true);
+    await gina.context().close();
+    await hank.context().close();
+  } finally {
+    await stopServer(child);
+  }
 });
 
 test("a bad username is refused on the login form", async () => {
