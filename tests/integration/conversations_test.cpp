@@ -237,10 +237,7 @@ TEST_CASE("a message still committing when its reader marks the "
   psql_session lock{holder};
   lock.send("BEGIN; SELECT 1 FROM users WHERE id = " + alice.id
             + " FOR UPDATE;");
-  REQUIRE(wait_for_psql("select count(*) from pg_stat_activity where "
-                        "application_name = '"
-                          + holder + "' and state = 'idle in transaction'",
-                        "1"));
+  REQUIRE(wait_for_session(holder, "FOR UPDATE"));
   http_response posted;
   std::thread poster{[&] {
     posted = client.post("/api/conversations/" + id + "/messages",

@@ -32,10 +32,7 @@ struct locked_reader {
     client.send_message(alice, id, "hello");
     lock.send("BEGIN; SELECT 1 FROM participants WHERE user_id = " + bob.id
               + " AND conversation_id = " + id + " FOR UPDATE;");
-    REQUIRE(wait_for_psql("select count(*) from pg_stat_activity where "
-                          "application_name = '"
-                            + holder + "' and state = 'idle in transaction'",
-                          "1"));
+    REQUIRE(wait_for_session(holder, "FOR UPDATE"));
   }
 
   /// Whether some backend waits for the lock's holder.
@@ -69,7 +66,13 @@ TEST_CASE("a statement waiting past the statement timeout is cancelled: 503, "
   check_error(stuck, 503);
   CHECK(stuck.header("Retry-After") == "1");
   // Cancelled by the timeout, not answered by the 10 s request deadline.
-  CHECK(server.output().find("msg_list: cancelled") != std::string::npos);
+  // (The log reaches us through a pipe: give it a moment.)
+  auto logged = [&] {
+    return server.output().find("msg_list: cancelled") != std::string::npos;
+  };
+  for (int i = 0; i < 100 && !logged(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(logged());
   // The lock still held, others are served.
   CHECK(env.client.get(env.messages(), env.alice.token).status == 200);
   env.lock.send("COMMIT;");
@@ -104,8 +107,10 @@ TEST_CASE("a stop while a statement waits for a lock still exits with status "
   CHECK(env.someone_waits());
   // Without the timeout the stop waits for the statement as long as the
   // lock is held: stop() gives up after 10 s and kills (status -9).
-  CHECK(server.stop() == 0);
+  auto stopped = server.stop();
   reader.join();
+  INFO("server log:\n" << server.output()); // for a failure's report
+  CHECK(stopped == 0);
   CHECK(failure.empty());
   CHECK(status == 503);
 }

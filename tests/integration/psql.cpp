@@ -59,4 +59,15 @@ bool wait_for_psql(const std::string& sql, const std::string& expected,
   return true;
 }
 
+bool wait_for_session(const std::string& name,
+                      const std::string& statement_part) {
+  return wait_for_psql("select count(*) from pg_stat_activity where "
+                       "application_name = '"
+                         + name
+                         + "' and state = 'idle in transaction' and query "
+                           "like '%"
+                         + statement_part + "%'",
+                       "1");
+}
+
 } // namespace itest

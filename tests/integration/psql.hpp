@@ -26,6 +26,13 @@ private:
   std::unique_ptr<FILE, int (*)(FILE*)> in_;
 };
 
+/// Waits (at most 10 s) until session `name` sits in its transaction after
+/// a statement containing `statement_part` (e.g. "FOR UPDATE"): only then
+/// does it hold that statement's locks. (Right after its BEGIN it is idle in
+/// the transaction too, before the lock.)
+bool wait_for_session(const std::string& name,
+                      const std::string& statement_part);
+
 /// Polls `psql_value(sql)` until it prints `expected`, for at most
 /// `timeout_ms`; whether it did.
 bool wait_for_psql(const std::string& sql, const std::string& expected,
