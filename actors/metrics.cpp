@@ -14,6 +14,17 @@ void histogram::observe(std::chrono::nanoseconds took) {
   sum_ns_.fetch_add(took.count(), std::memory_order_relaxed);
 }
 
+histogram::snapshot histogram::read() const {
+  snapshot snap;
+  int64_t total = 0;
+  for (size_t b = 0; b < buckets_.size(); ++b) {
+    total += buckets_[b].load(std::memory_order_relaxed);
+    snap.le[b] = total;
+  }
+  snap.sum_ns = sum_ns_.load(std::memory_order_relaxed);
+  return snap;
+}
+
 int64_t histogram::cumulative(size_t i) const {
   int64_t total = 0;
   for (size_t b = 0; b <= i && b < buckets_.size(); ++b)

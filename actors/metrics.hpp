@@ -17,8 +17,19 @@ public:
 
   void observe(std::chrono::nanoseconds took);
 
-  /// Observations at or below bounds[i] (cumulative, as Prometheus wants);
-  /// i == bounds.size() is +Inf, the count.
+  /// The buckets read once, so that they agree with each other: `le[i]`
+  /// counts the observations at or below bounds[i] (cumulative, as
+  /// Prometheus wants), `le.back()` all of them (+Inf, the count).
+  struct snapshot {
+    std::array<int64_t, bounds.size() + 1> le{};
+    int64_t sum_ns = 0;
+    int64_t count() const {
+      return le.back();
+    }
+  };
+  snapshot read() const;
+
+  /// Observations at or below bounds[i]; i == bounds.size() is +Inf.
   int64_t cumulative(size_t i) const;
   int64_t count() const;
   double sum_seconds() const;

@@ -21,6 +21,20 @@ std::string number(double value) {
   return buf;
 }
 
+// Nanoseconds as decimal seconds, exactly ("0.032", "12.000000001").
+std::string seconds(int64_t ns) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%lld.%09lld",
+                static_cast<long long>(ns / 1000000000),
+                static_cast<long long>(ns % 1000000000));
+  std::string text = buf;
+  while (text.back() == '0')
+    text.pop_back();
+  if (text.back() == '.')
+    text.pop_back();
+  return text;
+}
+
 void header(std::string& text, const char* name, const char* type,
             const char* help) {
   text += std::string{"# HELP "} + name + " " + help + "\n# TYPE " + name + " "
@@ -47,14 +61,15 @@ void series(std::string& text, const std::string& name,
   auto with = [&labels](const std::string& le) {
     return labels.empty() ? le : labels + "," + le;
   };
+  auto snap = h.read(); // +Inf and _count must agree
   for (size_t i = 0; i < histogram::bounds.size(); ++i)
     sample(text, name + "_bucket",
            with("le=\"" + number(histogram::bounds[i]) + "\""),
-           std::to_string(h.cumulative(i)));
+           std::to_string(snap.le[i]));
   sample(text, name + "_bucket", with("le=\"+Inf\""),
-         std::to_string(h.count()));
-  sample(text, name + "_sum", labels, number(h.sum_seconds()));
-  sample(text, name + "_count", labels, std::to_string(h.count()));
+         std::to_string(snap.count()));
+  sample(text, name + "_sum", labels, seconds(snap.sum_ns));
+  sample(text, name + "_count", labels, std::to_string(snap.count()));
 }
 
 std::string endpoint_labels(size_t endpoint) {

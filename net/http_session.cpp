@@ -96,6 +96,9 @@ void http_session::on_read(beast::error_code ec, size_t) {
 
 void http_session::on_response(http_response res) {
   res.set("X-Request-Id", request_id_);
+  // Every answer depends on the Origin (CORS headers or none): caches must
+  // keep them apart.
+  res.set(http::field::vary, "Origin");
   if (!cors_origin_.empty())
     add_cors_headers(res, cors_origin_);
   res.keep_alive(keep_alive_ && !state_->draining);

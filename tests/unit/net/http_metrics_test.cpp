@@ -70,6 +70,8 @@ TEST_CASE("the metrics text has labelled counters and cumulative histograms",
   m.http.observe(unmatched_endpoint(), 404, 1ms);
   m.http.count(stream_endpoint(), 200);
   m.db.observe("msg_post", 4ms);
+  m.db.observe("slow", 2s);
+  m.db.observe("slow", 1ns);
   m.db_workers = 2;
   m.db_writers = 1;
   m.db_mailbox[1] = 5;
@@ -104,6 +106,11 @@ TEST_CASE("the metrics text has labelled counters and cumulative histograms",
   CHECK(has_line(
     text,
     R"(parley_db_statement_duration_seconds_count{statement="msg_post"} 1)"));
+  // Sums are exact decimal seconds, whatever their size.
+  CHECK(has_line(
+    text, R"(parley_db_statement_duration_seconds_sum{statement="slow"} 2.000000001)"));
+  CHECK(has_line(
+    text, R"(parley_db_statement_duration_seconds_sum{statement="msg_post"} 0.004)"));
   CHECK(has_line(text, R"(parley_actor_mailbox_messages{actor="broker"} 3)"));
   CHECK(has_line(
     text,
