@@ -1,10 +1,17 @@
 // Parley's web client: REST for history, EventSource for live messages.
 "use strict";
 
-const state = { token: localStorage.getItem("parley.token"), me: null,
-                current: null, events: null,
-                shown: new Set(), // ids of the messages on screen
-                arrived: null };  // live messages that came while the history loaded
+const state = {
+  token: localStorage.getItem("parley.token"),
+  session: 0,         // bumped at logout: answers for an older session are dropped
+  me: null,
+  current: null,      // the open conversation
+  load: null,         // the open conversation's history load: { arrived: [...] }
+  shown: new Set(),   // ids of the messages on screen
+  events: null,       // the EventSource
+  lastEventId: null,  // of the last event seen, to resume a renewed stream
+  loggingOut: null,   // the logout request, which a new login waits for
+};
 const $ = (id) => document.getElementById(id);
 
 async function api(method, path, body) {
@@ -13,8 +20,10 @@ async function api(method, path, body) {
     opts.headers["Content-Type"] = "application/json";
     opts.body = JSON.stringify(body);
   }
+  const session = state.session;
   const res = await fetch(path, opts);
   const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (session !== state.session) throw new Error("logged out");
   if (res.status === 401 && path !== "/api/login") logout();
   if (!res.ok) {
     const detail = data && data.errors ? Object.values(data.errors).join(", ") : "";
@@ -28,18 +37,22 @@ function show(section) {
   $("chat").hidden = section !== "chat";
 }
 
+function setStatus(text) {
+  $("status").textContent = text;
+}
+
 function logout() {
   // The server clears the stream's HttpOnly cookie, which script cannot.
-  fetch("/api/logout", { method: "POST" }).catch(() => {});
+  state.loggingOut = fetch("/api/logout", { method: "POST" }).catch(() => {});
   localStorage.removeItem("parley.token");
   state.token = null;
+  state.session += 1;
   if (state.events) state.events.close();
-  state.events = null;
   // Nothing of this user may stay on screen for the next one.
-  state.me = state.current = state.lastEventId = null;
-  state.shown = new Set();
-  state.arrived = null;
+  Object.assign(state, { events: null, me: null, current: null, load: null,
+                         lastEventId: null, shown: new Set() });
   $("me").textContent = "";
+  setStatus("");
   $("conversations").replaceChildren();
   $("messages").replaceChildren();
   $("peer").textContent = "Pick a conversation";
@@ -58,7 +71,8 @@ async function start() {
   }
   $("me").textContent = state.me.username;
   show("chat");
-  await loadConversations();
+  // The list loads once the stream is open (refresh()), so that nothing
+  // falls between the two.
   listen();
 }
 
@@ -70,7 +84,7 @@ async function loadConversations() {
     li.textContent = c.otherParticipant.username;
     li.classList.toggle("unread", c.hasUnreadMessages);
     li.classList.toggle("active", state.current && state.current.id === c.id);
-    li.onclick = () => openConversation(c);
+    li.onclick = () => openConversation(c).catch(() => {});
     return li;
   }));
 }
@@ -88,22 +102,32 @@ function addMessage(m) {
 
 async function openConversation(c) {
   state.current = c;
-  const arrived = state.arrived = [];
+  // Live messages for it wait in this load until its history is shown.
+  const load = state.load = { arrived: [] };
   $("peer").textContent = c.otherParticipant.username;
   $("send-form").hidden = false;
   let messages;
   try {
     messages = await api("GET", `/api/conversations/${c.id}/messages`);
-  } finally {
-    if (state.current === c) state.arrived = null;
+  } catch (e) {
+    if (state.load === load) state.load = null;
+    throw e;
   }
-  if (state.current !== c) return; // another one was opened meanwhile
+  // Opened again meanwhile (this one or another): the newer load shows it.
+  if (state.load !== load) return;
+  state.load = null;
   state.shown = new Set();
   $("messages").replaceChildren();
   messages.reverse().forEach(addMessage);
   // Live messages that came during the load: after the history, unless in it.
-  arrived.forEach(addMessage);
+  load.arrived.forEach(addMessage);
   await loadConversations();
+}
+
+// What the stream may have missed: the list, and the open conversation.
+function refresh() {
+  loadConversations().catch(() => {});
+  if (state.current) openConversation(state.current).catch(() => {});
 }
 
 function listen(lastEventId) {
@@ -114,11 +138,17 @@ function listen(lastEventId) {
   let query = "include_own=true";
   if (lastEventId) query += `&lastEventId=${encodeURIComponent(lastEventId)}`;
   const events = state.events = new EventSource(`/api/messages?${query}`);
+  setStatus("connecting…");
+  events.onopen = () => {
+    setStatus("live");
+    // A stream without a cursor starts from now: fetch what came before.
+    if (!lastEventId) refresh();
+  };
   events.onmessage = (ev) => {
     state.lastEventId = ev.lastEventId;
     const m = JSON.parse(ev.data);
     if (state.current && m.conversationId === state.current.id) {
-      if (state.arrived) state.arrived.push(m); // its history is still loading
+      if (state.load) state.load.arrived.push(m); // its history is still loading
       else addMessage(m);
       if (!m.mine)
         api("POST", `/api/conversations/${m.conversationId}/read_messages`).catch(() => {});
@@ -128,22 +158,24 @@ function listen(lastEventId) {
   // The server could not resume from our cursor: what we show may have gaps.
   events.addEventListener("reset", (ev) => {
     state.lastEventId = ev.lastEventId;
-    loadConversations().catch(() => {});
-    if (state.current) openConversation(state.current).catch(() => {});
+    refresh();
   });
   // After a dropped stream the browser reconnects by itself (with
   // Last-Event-ID); a refused one (401: the cookie is gone, or the token
   // expired) it gives up on.
   events.onerror = () => {
-    if (events.readyState === EventSource.CLOSED && state.events === events)
-      renewStream();
+    if (state.events !== events) return;
+    setStatus("reconnecting…");
+    if (events.readyState === EventSource.CLOSED) renewStream();
   };
 }
 
 // A fresh token comes with a fresh cookie; a 401 logs out (api()).
 function renewStream() {
+  const session = state.session;
   setTimeout(async () => {
-    if (!state.token || !state.events || state.events.readyState !== EventSource.CLOSED)
+    if (session !== state.session || !state.events
+        || state.events.readyState !== EventSource.CLOSED)
       return;
     try {
       const fresh = await api("POST", "/api/refresh_token");
@@ -151,7 +183,7 @@ function renewStream() {
       localStorage.setItem("parley.token", fresh.token);
       listen(state.lastEventId);
     } catch (e) {
-      if (state.token) renewStream(); // the server is away: later
+      if (session === state.session) renewStream(); // the server is away: later
     }
   }, 2000);
 }
@@ -159,6 +191,8 @@ function renewStream() {
 $("login-form").onsubmit = async (ev) => {
   ev.preventDefault();
   try {
+    // A logout's cookie-clearing answer must not land after our new cookie.
+    await state.loggingOut;
     const username = new FormData(ev.target).get("username");
     const res = await fetch("/api/login", { method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -177,8 +211,8 @@ $("login-form").onsubmit = async (ev) => {
 $("search").oninput = async (ev) => {
   const q = ev.target.value.trim();
   if (!q) return;
-  const names = await api("GET", `/api/usernames?search=${encodeURIComponent(q)}`).catch(() => []);
-  $("search-results").replaceChildren(...names.map((n) => new Option(n)));
+  const names = await api("GET", `/api/usernames?search=${encodeURIComponent(q)}`).catch(() => null);
+  if (names) $("search-results").replaceChildren(...names.map((n) => new Option(n)));
 };
 
 $("search-form").onsubmit = async (ev) => {
@@ -188,21 +222,25 @@ $("search-form").onsubmit = async (ev) => {
     $("chat-error").textContent = "";
     await openConversation(c);
   } catch (e) {
-    $("chat-error").textContent = e.message;
+    if (state.token) $("chat-error").textContent = e.message;
   }
 };
 
 $("send-form").onsubmit = async (ev) => {
   ev.preventDefault();
+  const to = state.current;
   try {
-    const m = await api("POST", `/api/conversations/${state.current.id}/messages`,
+    const m = await api("POST", `/api/conversations/${to.id}/messages`,
                         { content: $("content").value });
-    addMessage(m);
-    $("content").value = "";
+    // Still the conversation it was sent in (the user may have moved on).
+    if (state.current === to) {
+      addMessage(m);
+      $("content").value = "";
+    }
     $("chat-error").textContent = "";
     loadConversations().catch(() => {});
   } catch (e) {
-    $("chat-error").textContent = e.message;
+    if (state.token) $("chat-error").textContent = e.message;
   }
 };
 

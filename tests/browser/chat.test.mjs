@@ -84,10 +84,14 @@ async function openAs(username, url = base) {
   await page.click("#login-form button");
   await page.locator("#chat").waitFor({ state: "visible" });
   assert.equal(await page.textContent("#me"), username);
+  await live(page);
   // Nothing to send to before a conversation is open.
   assert.equal(await page.locator("#send-form").isVisible(), false);
   return page;
 }
+
+// The page's stream is open: from here on it misses nothing.
+const live = (page) => page.locator("#status", { hasText: /^live$/ }).waitFor();
 
 const conversationItem = (page, peer) => page.locator("#conversations li", { hasText: peer });
 const messageItem = (page, text) => page.locator("#messages li", { hasText: text });
@@ -153,6 +157,7 @@ test("two users chat live, with unread state, errors and a reload", async () => 
   // A reload keeps Bob logged in with the same history, read.
   await bob.reload();
   await bob.locator("#chat").waitFor({ state: "visible" });
+  await live(bob);
   await conversationItem(bob, aliceName).and(bob.locator(":not(.unread)")).waitFor();
   await conversationItem(bob, aliceName).click();
   await messageItem(bob, "how are you?").waitFor();
@@ -180,6 +185,7 @@ test("two users chat live, with unread state, errors and a reload", async () => 
   await alice.fill("#login-form input[name=username]", carolName);
   await alice.click("#login-form button");
   await alice.locator("#me", { hasText: carolName }).waitFor();
+  await live(alice);
   assert.equal(await alice.locator("#messages li").count(), 0);
   assert.equal(await alice.locator("#conversations li").count(), 0);
   assert.equal(await alice.textContent("#peer"), "Pick a conversation");
@@ -257,6 +263,7 @@ test("what a user sends in one tab shows in their other tabs, once in each", asy
   erin2.setDefaultTimeout(timeout);
   await erin2.goto(base);
   await erin2.locator("#chat").waitFor({ state: "visible" });
+  await live(erin2);
   await erin.fill("#search", frankName);
   await erin.click("#search-form button");
   await erin.locator("#send-form").waitFor({ state: "visible" });
@@ -304,6 +311,7 @@ test("a stream refused after a restart (its cookie gone) is renewed, and resumes
     // The page renews its token (and so its cookie) and resumes from its
     // last event: "two" is replayed, then "three" arrives live.
     await messageItem(hank, "two").waitFor();
+    await live(hank);
     await send(gina, "three");
     await messageItem(hank, "three").waitFor();
     assert.deepEqual(await hank.locator("#messages li").allTextContents(),
