@@ -29,7 +29,8 @@ public:
   };
   snapshot read() const;
 
-  /// Observations at or below bounds[i]; i == bounds.size() is +Inf.
+  /// One figure of read(): observations at or below bounds[i] (i ==
+  /// bounds.size(), or more, is +Inf), all of them, their sum.
   int64_t cumulative(size_t i) const;
   int64_t count() const;
   double sum_seconds() const;
