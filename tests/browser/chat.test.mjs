@@ -96,6 +96,25 @@ const live = (page) => page.locator("#status", { hasText: /^live$/ }).waitFor();
 const conversationItem = (page, peer) => page.locator("#conversations li", { hasText: peer });
 const messageItem = (page, text) => page.locator("#messages li", { hasText: text });
 
+const historyUrl = /\/api\/conversations\/\d+\/messages$/;
+
+// Holds the page's history requests (GET …/messages; posts pass) until
+// page.unroute(historyUrl): resolves with the first one's route, which the
+// test lets go (or answers) later.
+function holdHistory(page) {
+  return new Promise((resolve) => {
+    page.route(historyUrl, (route) => {
+      if (route.request().method() !== "GET") return route.continue();
+      resolve(route);
+    });
+  });
+}
+
+// The page marks a live message of its open conversation read: that request
+// says the event reached the page.
+const liveArrival = (page) =>
+  page.waitForRequest((r) => r.url().endsWith("/read_messages"));
+
 async function send(page, text) {
   await page.fill("#content", text);
   await page.click("#send-form button");
@@ -209,46 +228,32 @@ test("a message that arrives while a conversation's history loads is shown once,
 
   // Dave opens the conversation; its history is fetched at once but handed
   // to the page only after Carol's next message reached Dave's stream.
-  let held;
-  const fetched = new Promise((resolve) => {
-    dave.route(/\/api\/conversations\/\d+\/messages$/, async (route) => {
-      if (route.request().method() !== "GET") return route.continue();
-      held = { route, response: await route.fetch() };
-      resolve();
-    });
-  });
+  let holding = holdHistory(dave);
   await conversationItem(dave, carolName).click();
-  await fetched;
-  // The page marks a live message of the open conversation read: that
-  // request says the event arrived.
-  const delivered = dave.waitForRequest((r) => r.url().endsWith("/read_messages"));
+  let route = await holding;
+  const response = await route.fetch();
+  let delivered = liveArrival(dave);
   await send(carol, "during");
   await messageItem(carol, "during").waitFor();
   await delivered;
-  await held.route.fulfill({ response: held.response });
+  await route.fulfill({ response });
+  await dave.unroute(historyUrl);
   await messageItem(dave, "before").waitFor();
   await messageItem(dave, "during").waitFor();
   assert.deepEqual(await dave.locator("#messages li").allTextContents(), ["before", "during"]);
-  await dave.unroute(/\/api\/conversations\/\d+\/messages$/);
 
   // Opened again, with the history's request held until Carol's next
   // message reached Dave's stream: the message is in the history and came
   // live too, and shows once.
-  let request;
-  const asked = new Promise((resolve) => {
-    dave.route(/\/api\/conversations\/\d+\/messages$/, (route) => {
-      if (route.request().method() !== "GET") return route.continue();
-      request = route;
-      resolve();
-    });
-  });
+  holding = holdHistory(dave);
   await conversationItem(dave, carolName).click();
-  await asked;
-  const again = dave.waitForRequest((r) => r.url().endsWith("/read_messages"));
+  route = await holding;
+  delivered = liveArrival(dave);
   await send(carol, "again");
   await messageItem(carol, "again").waitFor();
-  await again;
-  await request.continue();
+  await delivered;
+  await route.continue();
+  await dave.unroute(historyUrl);
   await messageItem(dave, "again").waitFor();
   assert.deepEqual(await dave.locator("#messages li").allTextContents(),
                    ["before", "during", "again"]);
