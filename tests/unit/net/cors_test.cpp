@@ -78,6 +78,16 @@ TEST_CASE("a preflight is answered by the route table", "[unit][cors]") {
   CHECK(wrong.result() == http::status::method_not_allowed);
   CHECK(wrong[http::field::allow] == "POST");
 
+  // A method no route knows, and a preflight without an Origin.
+  auto unknown
+    = preflight(options("/api/login", configured, "BREW"), configured);
+  CHECK(unknown.result() == http::status::method_not_allowed);
+  CHECK(unknown[http::field::allow] == "POST");
+  auto anonymous = preflight(options("/api/login", "", "POST"), configured);
+  CHECK(anonymous.result() == http::status::forbidden);
+  CHECK(anonymous.find(http::field::access_control_allow_origin)
+        == anonymous.end());
+
   CHECK(is_preflight(options("/api/login", configured, "POST")));
   CHECK_FALSE(
     is_preflight(http_request{http::verb::options, "/api/login", 11}));
