@@ -10,17 +10,19 @@ namespace itest {
 
 namespace {
 
-std::string psql_command(const std::string& options) {
+std::string psql_command(const std::string& options,
+                         const std::string& database) {
   return "psql -X -q -tA -h '" + require_env("PARLEY_TEST_PGHOST") + "' -p "
          + require_env("PARLEY_TEST_PGPORT") + " -U "
          + require_env("PARLEY_TEST_PGUSER") + " -d "
-         + require_env("PARLEY_TEST_PGDATABASE") + " " + options;
+         + (database.empty() ? require_env("PARLEY_TEST_PGDATABASE") : database)
+         + " " + options;
 }
 
 } // namespace
 
-std::string psql_value(const std::string& sql) {
-  auto command = psql_command("-c \"" + sql + "\" 2>&1");
+std::string psql_value(const std::string& sql, const std::string& database) {
+  auto command = psql_command("-c \"" + sql + "\" 2>&1", database);
   std::unique_ptr<FILE, int (*)(FILE*)> out{popen(command.c_str(), "r"),
                                             pclose};
   if (!out)
@@ -34,9 +36,10 @@ std::string psql_value(const std::string& sql) {
   return text;
 }
 
-psql_session::psql_session(const std::string& name) : in_(nullptr, pclose) {
+psql_session::psql_session(const std::string& name, const std::string& database)
+    : in_(nullptr, pclose) {
   auto command = "PGAPPNAME='" + name + "' "
-                 + psql_command("-v ON_ERROR_STOP=1 >/dev/null 2>&1");
+                 + psql_command("-v ON_ERROR_STOP=1 >/dev/null 2>&1", database);
   in_.reset(popen(command.c_str(), "w"));
   if (!in_)
     throw std::runtime_error("cannot run psql");

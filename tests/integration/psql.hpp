@@ -7,17 +7,21 @@
 namespace itest {
 
 /// The first line psql prints for `sql` against the test database
-/// (PARLEY_TEST_PG* from scripts/test), without its newline; errors too.
-std::string psql_value(const std::string& sql);
+/// (PARLEY_TEST_PG* from scripts/test), or against `database` on the same
+/// cluster, without its newline; errors too.
+std::string psql_value(const std::string& sql,
+                       const std::string& database = "");
 
 /// A psql process fed statements on its stdin as the test goes, for a test
 /// that holds a transaction (and its row locks) open while the server
-/// works. Its connection's application_name is `name`. Ending it (the
+/// works. Its connection's application_name is `name`; it connects to the
+/// test database, or to `database` on the same cluster. Ending it (the
 /// destructor) closes psql's stdin: psql quits and an open transaction is
 /// rolled back, so a failing test releases its locks.
 class psql_session {
 public:
-  explicit psql_session(const std::string& name);
+  explicit psql_session(const std::string& name,
+                        const std::string& database = "");
 
   /// Sends one line (statements end with ';'); psql runs it on arrival.
   void send(const std::string& sql);
