@@ -22,7 +22,8 @@ struct new_message {
 /// Prepares the statements of create_messages on a fresh connection.
 void prepare_posts(pqxx::connection& conn);
 
-/// Saves a batch of posts with one statement, whatever the batch size: it
+/// Saves a batch of posts with one statement, whatever the batch size (a
+/// batch of one has a statement of its own, with the same effects): it
 /// locks every participant (user-id order, so batches never deadlock), reads
 /// their inbox counters and writes messages, last messages, senders' read
 /// cursors, counters and inbox rows. Run in autocommit, the statement is the

@@ -1,0 +1,233 @@
+// The database worker's group commit, driven directly against the test
+// database: a batch of one and a batch of many are saved by two different
+// statements (persistence/post_queries.cpp), and both must have the same
+// effects. Through the HTTP server which statement runs depends on timing;
+// here a held row lock makes the batch.
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <catch2/catch.hpp>
+
+#include "actors/atoms.hpp"
+#include "actors/errors.hpp"
+#include "actors/events.hpp"
+#include "actors/metrics.hpp"
+#include "api.hpp"
+#include "persistence/db_worker.hpp"
+#include "persistence/migrations.hpp"
+#include "psql.hpp"
+#include "server_process.hpp"
+
+using namespace parley;
+using namespace std::chrono_literals;
+
+namespace {
+
+// One detached worker on the test database, with a probe as its broker.
+struct worker_fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<caf::scoped_actor> self, broker;
+  std::shared_ptr<metrics> counters = std::make_shared<metrics>();
+  caf::actor worker;
+
+  worker_fixture() {
+    auto url = itest::require_env("PARLEY_TEST_DB_URL");
+    migrate(url); // the tests share the database; migrating twice is a no-op
+    cfg.set("logger.file-verbosity", caf::atom("quiet"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+    self = std::make_unique<caf::scoped_actor>(*sys);
+    broker = std::make_unique<caf::scoped_actor>(*sys);
+    worker = sys->spawn<caf::detached>(
+      db_worker, url, caf::actor_cast<caf::actor>(*broker), counters, 0,
+      std::chrono::milliseconds{10'000});
+  }
+
+  ~worker_fixture() {
+    caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+  }
+
+  // The worker's answer to `xs...`; a test failure if it is an error.
+  template <class T, class... Ts>
+  T ask(Ts... xs) {
+    T out{};
+    caf::error failed;
+    (*self)
+      ->request(worker, 10s, xs...)
+      .receive([&](T& x) { out = std::move(x); },
+               [&](caf::error& err) { failed = err; });
+    if (failed)
+      FAIL("worker answered " << sys->render(failed));
+    return out;
+  }
+
+  // The first `n` deliveries the worker handed to its broker: message id ->
+  // seq per user.
+  std::map<int64_t, std::map<int64_t, int64_t>> deliveries(size_t n) {
+    std::map<int64_t, std::map<int64_t, int64_t>> out;
+    for (size_t i = 0; i < n; ++i) {
+      bool timed_out = false;
+      (*broker)->receive(
+        [&](deliver_atom, const created_message& m) {
+          for (const auto& r : m.recipients)
+            out[m.msg.id][r.user_id] = r.seq;
+        },
+        caf::after(10s) >> [&] { timed_out = true; });
+      if (timed_out)
+        FAIL("delivery " << i + 1 << " of " << n << " never came");
+    }
+    return out;
+  }
+};
+
+int64_t batches(const worker_fixture& f) {
+  return f.counters->post_batches.load();
+}
+
+int64_t batched(const worker_fixture& f) {
+  return f.counters->posts_batched.load();
+}
+
+} // namespace
+
+TEST_CASE("posts queued behind a running statement are saved as one batch "
+          "with the effects of posts saved alone",
+          "[integration][persistence]") {
+  worker_fixture f;
+  auto alice = f.ask<user>(login_atom::value, itest::unique_name("alice"));
+  auto bob = f.ask<user>(login_atom::value, itest::unique_name("bob"));
+  auto carol = f.ask<user>(login_atom::value, itest::unique_name("carol"));
+  auto conv
+    = f.ask<conversation_reply>(conv_new_atom::value, alice.id, bob.username)
+        .conv.id;
+  auto post = [&](const user& from, std::string text) {
+    return f.ask<message>(msg_post_atom::value, from.id, conv, text);
+  };
+
+  // Alone: a batch of one, each.
+  auto first = post(alice, "alone 1");
+  auto second = post(bob, "alone 2");
+  CHECK(batches(f) == 2);
+  CHECK(batched(f) == 2);
+  CHECK(second.id > first.id);
+  // What the statement for one post leaves: the conversation's last message,
+  // and each sender's read cursor at their own post.
+  auto bob_view = f.ask<conversation>(conv_get_atom::value, bob.id, conv);
+  REQUIRE(bob_view.last_message);
+  CHECK(bob_view.last_message->id == second.id);
+  CHECK_FALSE(bob_view.has_unread);
+  CHECK(f.ask<conversation>(conv_get_atom::value, alice.id, conv).has_unread);
+
+  // Alice's user row held: her next post waits inside its statement, and
+  // four more (one by an outsider) queue in the worker's mailbox.
+  auto holder = "parley_batch_" + std::to_string(alice.id);
+  itest::psql_session lock{holder};
+  lock.send("BEGIN; SELECT 1 FROM users WHERE id = " + std::to_string(alice.id)
+            + " FOR UPDATE;");
+  REQUIRE(itest::wait_for_session(holder, "FOR UPDATE"));
+  auto& self = *f.self;
+  auto send_post = [&](int64_t from, const std::string& text) {
+    return self->request(f.worker, 10s, msg_post_atom::value, from, conv, text);
+  };
+  std::vector<decltype(send_post(0, ""))> pending;
+  pending.push_back(send_post(alice.id, "held"));
+  REQUIRE(itest::wait_for_psql(
+    "select count(*) from pg_stat_activity w, pg_stat_activity h where "
+    "h.application_name = '"
+      + holder + "' and h.pid = any(pg_blocking_pids(w.pid))",
+    "1"));
+  const std::vector<std::pair<int64_t, std::string>> queued{
+    {bob.id, "q1 \"quoted\", {braces}"},
+    {carol.id, "outsider"},
+    {alice.id, "q2 NULL"},
+    {bob.id, "q3 \\ backslash"}};
+  // A send returns once the message is in the mailbox: all four queue.
+  for (const auto& [from, text] : queued)
+    pending.push_back(send_post(from, text));
+  lock.send("COMMIT;");
+
+  std::vector<message> saved;
+  std::vector<caf::error> errors;
+  for (auto& handle : pending)
+    handle.receive([&](message& m) { saved.push_back(m); },
+                   [&](caf::error& err) { errors.push_back(err); });
+  // "held" alone, then the four together; the outsider's is refused.
+  CHECK(batches(f) == 4);
+  CHECK(batched(f) == 7);
+  REQUIRE(saved.size() == 4);
+  REQUIRE(errors.size() == 1);
+  CHECK(is(errors[0], ec::not_found));
+  CHECK(saved[0].content == "held");
+  CHECK(saved[1].content == queued[0].second);
+  CHECK(saved[2].content == queued[2].second);
+  CHECK(saved[3].content == queued[3].second);
+  for (size_t i = 1; i < saved.size(); ++i)
+    CHECK(saved[i].id > saved[i - 1].id);
+
+  // Every participant got every message, seqs 1 to 6 in message order,
+  // from both statements alike; the outsider's inbox stays empty.
+  auto delivered = f.deliveries(6);
+  REQUIRE(delivered.size() == 6);
+  int64_t seq = 0;
+  for (const auto& [id, seqs] : delivered) {
+    ++seq;
+    INFO("message " << id);
+    CHECK(seqs == std::map<int64_t, int64_t>{{alice.id, seq}, {bob.id, seq}});
+  }
+  auto inbox
+    = f.ask<inbox_page>(replay_atom::value, bob.id, int64_t{0}, int64_t{100});
+  CHECK(inbox.last_seq == 6);
+  REQUIRE(inbox.events.size() == 6);
+  CHECK(inbox.events.back().msg.id == saved.back().id);
+  CHECK(
+    f.ask<inbox_page>(replay_atom::value, carol.id, int64_t{0}, int64_t{100})
+      .events.empty());
+
+  // The conversation's state is the same as posts alone leave: the newest
+  // last message, each sender's read cursor at their own newest post.
+  auto seen_by_bob = f.ask<conversation>(conv_get_atom::value, bob.id, conv);
+  REQUIRE(seen_by_bob.last_message);
+  CHECK(seen_by_bob.last_message->id == saved.back().id);
+  CHECK_FALSE(seen_by_bob.has_unread); // his own post is the newest
+  auto seen_by_alice
+    = f.ask<conversation>(conv_get_atom::value, alice.id, conv);
+  CHECK(seen_by_alice.has_unread); // bob's last post came after hers
+  // (Listing marks the conversation read: after the checks above.)
+  auto listed
+    = f.ask<message_list>(msg_list_atom::value, alice.id, conv, int64_t{0});
+  REQUIRE(listed.size() == 6);
+  CHECK(listed.front().id == saved.back().id);
+  CHECK(listed.back().id == first.id);
+}
+
+TEST_CASE("an outsider's post alone is refused by the single-post statement "
+          "and writes nothing",
+          "[integration][persistence]") {
+  worker_fixture f;
+  auto alice = f.ask<user>(login_atom::value, itest::unique_name("alice"));
+  auto bob = f.ask<user>(login_atom::value, itest::unique_name("bob"));
+  auto carol = f.ask<user>(login_atom::value, itest::unique_name("carol"));
+  auto conv
+    = f.ask<conversation_reply>(conv_new_atom::value, alice.id, bob.username)
+        .conv.id;
+  caf::error refused;
+  (*f.self)
+    ->request(f.worker, 10s, msg_post_atom::value, carol.id, conv,
+              std::string{"let me in"})
+    .receive([](message&) {}, [&](caf::error& err) { refused = err; });
+  CHECK(is(refused, ec::not_found));
+  CHECK(batches(f) == 1);
+  CHECK(f.ask<message_list>(msg_list_atom::value, alice.id, conv, int64_t{0})
+          .empty());
+  for (const auto& who : {alice, bob, carol})
+    CHECK(
+      f.ask<inbox_page>(replay_atom::value, who.id, int64_t{0}, int64_t{100})
+        .last_seq
+      == 0);
+  CHECK_FALSE(
+    f.ask<conversation>(conv_get_atom::value, bob.id, conv).last_message);
+}
