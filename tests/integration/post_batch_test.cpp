@@ -65,6 +65,21 @@ struct worker_fixture {
     return out;
   }
 
+  // New users alice and bob with their conversation, and carol outside it.
+  struct cast {
+    user alice, bob, carol;
+    int64_t conv;
+  };
+  cast pair_and_outsider() {
+    auto alice = ask<user>(login_atom::value, itest::unique_name("alice"));
+    auto bob = ask<user>(login_atom::value, itest::unique_name("bob"));
+    auto carol = ask<user>(login_atom::value, itest::unique_name("carol"));
+    auto conv
+      = ask<conversation_reply>(conv_new_atom::value, alice.id, bob.username)
+          .conv.id;
+    return {alice, bob, carol, conv};
+  }
+
   // The first `n` deliveries the worker handed to its broker: message id ->
   // seq per user.
   std::map<int64_t, std::map<int64_t, int64_t>> deliveries(size_t n) {
@@ -98,12 +113,10 @@ TEST_CASE("posts queued behind a running statement are saved as one batch "
           "with the effects of posts saved alone",
           "[integration][persistence]") {
   worker_fixture f;
-  auto alice = f.ask<user>(login_atom::value, itest::unique_name("alice"));
-  auto bob = f.ask<user>(login_atom::value, itest::unique_name("bob"));
-  auto carol = f.ask<user>(login_atom::value, itest::unique_name("carol"));
-  auto conv
-    = f.ask<conversation_reply>(conv_new_atom::value, alice.id, bob.username)
-        .conv.id;
+  // Not a structured binding: C++17 lambdas cannot capture those.
+  auto people = f.pair_and_outsider();
+  const auto &alice = people.alice, &bob = people.bob, &carol = people.carol;
+  auto conv = people.conv;
   auto post = [&](const user& from, std::string text) {
     return f.ask<message>(msg_post_atom::value, from.id, conv, text);
   };
@@ -208,12 +221,9 @@ TEST_CASE("an outsider's post alone is refused by the single-post statement "
           "and writes nothing",
           "[integration][persistence]") {
   worker_fixture f;
-  auto alice = f.ask<user>(login_atom::value, itest::unique_name("alice"));
-  auto bob = f.ask<user>(login_atom::value, itest::unique_name("bob"));
-  auto carol = f.ask<user>(login_atom::value, itest::unique_name("carol"));
-  auto conv
-    = f.ask<conversation_reply>(conv_new_atom::value, alice.id, bob.username)
-        .conv.id;
+  auto people = f.pair_and_outsider();
+  const auto &alice = people.alice, &bob = people.bob, &carol = people.carol;
+  auto conv = people.conv;
   caf::error refused;
   (*f.self)
     ->request(f.worker, 10s, msg_post_atom::value, carol.id, conv,
