@@ -135,13 +135,15 @@ TEST_CASE("posts queued behind a running statement are saved as one batch "
   CHECK_FALSE(bob_view.has_unread);
   CHECK(f.ask<conversation>(conv_get_atom::value, alice.id, conv).has_unread);
 
-  // Alice's user row held: her next post waits inside its statement, and
-  // four more (one by an outsider) queue in the worker's mailbox.
+  // Alice's user row held, and her inbox counter moved on by 10 (as another
+  // batch would): her next post waits inside its statement, and four more
+  // (one by an outsider) queue in the worker's mailbox. Once the holder
+  // commits, the statements must count on from the counter it wrote.
   auto holder = "parley_batch_" + std::to_string(alice.id);
   itest::psql_session lock{holder};
-  lock.send("BEGIN; SELECT 1 FROM users WHERE id = " + std::to_string(alice.id)
-            + " FOR UPDATE;");
-  REQUIRE(itest::wait_for_session(holder, "FOR UPDATE"));
+  lock.send("BEGIN; UPDATE users SET last_seq = last_seq + 10 WHERE id = "
+            + std::to_string(alice.id) + ";");
+  REQUIRE(itest::wait_for_session(holder, "UPDATE users"));
   auto& self = *f.self;
   auto send_post = [&](int64_t from, const std::string& text) {
     return self->request(f.worker, 10s, msg_post_atom::value, from, conv, text);
@@ -181,16 +183,23 @@ TEST_CASE("posts queued behind a running statement are saved as one batch "
   for (size_t i = 1; i < saved.size(); ++i)
     CHECK(saved[i].id > saved[i - 1].id);
 
-  // Every participant got every message, seqs 1 to 6 in message order,
-  // from both statements alike; the outsider's inbox stays empty.
+  // Every participant got every message in message order, from both
+  // statements alike: bob seqs 1 to 6, alice 1, 2, then 13 to 16 after the
+  // holder's 10; the outsider's inbox stays empty.
   auto delivered = f.deliveries(6);
   REQUIRE(delivered.size() == 6);
   int64_t seq = 0;
   for (const auto& [id, seqs] : delivered) {
     ++seq;
     INFO("message " << id);
-    CHECK(seqs == std::map<int64_t, int64_t>{{alice.id, seq}, {bob.id, seq}});
+    auto alice_seq = seq <= 2 ? seq : seq + 10;
+    CHECK(seqs
+          == std::map<int64_t, int64_t>{{alice.id, alice_seq}, {bob.id, seq}});
   }
+  CHECK(
+    f.ask<inbox_page>(replay_atom::value, alice.id, int64_t{0}, int64_t{100})
+      .last_seq
+    == 16);
   auto inbox
     = f.ask<inbox_page>(replay_atom::value, bob.id, int64_t{0}, int64_t{100});
   CHECK(inbox.last_seq == 6);
