@@ -226,20 +226,24 @@ TEST_CASE("posts queued behind a running statement are saved as one batch "
   CHECK(listed.back().id == first.id);
 }
 
-TEST_CASE("an outsider's post alone is refused by the single-post statement "
-          "and writes nothing",
+TEST_CASE("an outsider's or an unknown user's post alone is refused by the "
+          "single-post statement and writes nothing",
           "[integration][persistence]") {
   worker_fixture f;
   auto people = f.pair_and_outsider();
   const auto &alice = people.alice, &bob = people.bob, &carol = people.carol;
   auto conv = people.conv;
-  caf::error refused;
-  (*f.self)
-    ->request(f.worker, 10s, msg_post_atom::value, carol.id, conv,
-              std::string{"let me in"})
-    .receive([](message&) {}, [&](caf::error& err) { refused = err; });
-  CHECK(is(refused, ec::not_found));
-  CHECK(batches(f) == 1);
+  auto refusal = [&](int64_t caller) {
+    caf::error refused;
+    (*f.self)
+      ->request(f.worker, 10s, msg_post_atom::value, caller, conv,
+                std::string{"let me in"})
+      .receive([](message&) {}, [&](caf::error& err) { refused = err; });
+    return refused;
+  };
+  CHECK(is(refusal(carol.id), ec::not_found));
+  CHECK(is(refusal(int64_t{999'999'999'999}), ec::unknown_caller));
+  CHECK(batches(f) == 2);
   CHECK(f.ask<message_list>(msg_list_atom::value, alice.id, conv, int64_t{0})
           .empty());
   for (const auto& who : {alice, bob, carol})
