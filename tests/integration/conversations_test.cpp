@@ -223,9 +223,10 @@ TEST_CASE("a message still committing when its reader marks the "
           "[integration][conversations]") {
   server_process server;
   api client{server.port()};
-  auto alice = client.login(unique_name("alice"));
-  auto bob = client.login(unique_name("bob"));
-  auto id = id_of(client.start_conversation(alice, bob.username));
+  pair_fixture pair{client};
+  const auto& alice = pair.alice;
+  const auto& bob = pair.bob;
+  const auto& id = pair.id;
   client.send_message(alice, id, "first");
   client.messages(bob, id);
   REQUIRE_FALSE(unread(client, bob, id));
@@ -244,20 +245,8 @@ TEST_CASE("a message still committing when its reader marks the "
                          {{"content", "second"}}, alice.token);
   }};
   // Whatever happens below, the lock goes and the post ends.
-  struct release {
-    psql_session& lock;
-    std::thread& poster;
-    ~release() {
-      lock.send("ROLLBACK;");
-      if (poster.joinable())
-        poster.join();
-    }
-  } guard{lock, poster};
-  CHECK(wait_for_psql(
-    "select count(*) from pg_stat_activity w, pg_stat_activity h where "
-    "h.application_name = '"
-      + holder + "' and h.pid = any(pg_blocking_pids(w.pid))",
-    "1"));
+  release_and_join guard{lock, poster};
+  CHECK(wait_for_blocked_by(holder));
   // Bob marks the conversation read while "second" waits to commit.
   CHECK(
     client.post_empty("/api/conversations/" + id + "/read_messages", bob.token)

@@ -37,11 +37,7 @@ struct locked_reader {
 
   /// Whether some backend waits for the lock's holder.
   bool someone_waits() const {
-    return wait_for_psql(
-      "select count(*) from pg_stat_activity w, pg_stat_activity h where "
-      "h.application_name = '"
-        + holder + "' and h.pid = any(pg_blocking_pids(w.pid))",
-      "1");
+    return wait_for_blocked_by(holder);
   }
 
   std::string messages() const {
@@ -95,15 +91,7 @@ TEST_CASE("a stop while a statement waits for a lock still exits with status "
       failure = e.what();
     }
   }};
-  struct release {
-    psql_session& lock;
-    std::thread& reader;
-    ~release() {
-      lock.send("ROLLBACK;");
-      if (reader.joinable())
-        reader.join();
-    }
-  } guard{env.lock, reader};
+  release_and_join guard{env.lock, reader};
   CHECK(env.someone_waits());
   // Without the timeout the stop waits for the statement as long as the
   // lock is held: stop() gives up after 10 s and kills (status -9).

@@ -62,21 +62,10 @@ TEST_CASE("a server migrating a new database waits for another one that is "
       failure = e.what();
     }
   }};
-  struct join_at_exit {
-    psql_session& other;
-    std::thread& t;
-    ~join_at_exit() {
-      other.send("ROLLBACK;");
-      if (t.joinable())
-        t.join();
-    }
-  } guard{other, second};
+  release_and_join guard{other, second};
   // It waits for the first one (before, it went on, created the table too
   // and failed on pg_type's unique index when the first one committed).
-  CHECK(wait_for_psql("select count(*) from pg_stat_activity w,"
-                      " pg_stat_activity h where h.application_name = '"
-                        + holder + "' and h.pid = any(pg_blocking_pids(w.pid))",
-                      "1"));
+  CHECK(wait_for_blocked_by(holder));
   other.send("COMMIT;");
   second.join();
   CHECK(failure == "");

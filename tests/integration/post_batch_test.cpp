@@ -150,11 +150,7 @@ TEST_CASE("posts queued behind a running statement are saved as one batch "
   };
   std::vector<decltype(send_post(0, ""))> pending;
   pending.push_back(send_post(alice.id, "held"));
-  REQUIRE(itest::wait_for_psql(
-    "select count(*) from pg_stat_activity w, pg_stat_activity h where "
-    "h.application_name = '"
-      + holder + "' and h.pid = any(pg_blocking_pids(w.pid))",
-    "1"));
+  REQUIRE(itest::wait_for_blocked_by(holder));
   const std::vector<std::pair<int64_t, std::string>> queued{
     {bob.id, "q1 \"quoted\", {braces}"},
     {carol.id, "outsider"},

@@ -73,4 +73,18 @@ bool wait_for_session(const std::string& name,
                        "1");
 }
 
+bool wait_for_blocked_by(const std::string& name) {
+  return wait_for_psql(
+    "select count(*) from pg_stat_activity w, pg_stat_activity h where "
+    "h.application_name = '"
+      + name + "' and h.pid = any(pg_blocking_pids(w.pid))",
+    "1");
+}
+
+release_and_join::~release_and_join() {
+  lock.send("ROLLBACK;");
+  if (worker.joinable())
+    worker.join();
+}
+
 } // namespace itest

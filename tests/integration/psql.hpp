@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 
 namespace itest {
 
@@ -36,6 +37,19 @@ private:
 /// the transaction too, before the lock.)
 bool wait_for_session(const std::string& name,
                       const std::string& statement_part);
+
+/// Waits (at most 10 s) until some session waits for a lock that session
+/// `name` holds.
+bool wait_for_blocked_by(const std::string& name);
+
+/// At scope exit: rolls back `lock`'s transaction (nothing, after its
+/// COMMIT), then joins `worker`, so that a failing test leaves neither a
+/// lock nor a thread waiting for one.
+struct release_and_join {
+  psql_session& lock;
+  std::thread& worker;
+  ~release_and_join();
+};
 
 /// Polls `psql_value(sql)` until it prints `expected`, for at most
 /// `timeout_ms`; whether it did.
