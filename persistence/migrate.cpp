@@ -9,9 +9,6 @@ namespace parley {
 
 namespace {
 
-// Any fixed number: serialises migration runs of every Parley process.
-constexpr long long migration_lock_key = 0x7061726c6579; // "parley"
-
 // Held to commit: another process migrating the same database waits here.
 void lock_migrations(pqxx::work& tx) {
   tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(migration_lock_key)

@@ -43,15 +43,15 @@ TEST_CASE("a server migrating a new database waits for another one that is "
                      "'schema_migrations'",
                      db.name)
           == "0");
-  // The other server, in the middle of its first step: the migration lock
-  // (persistence/migrate.cpp's key), then the bookkeeping table, not yet
-  // committed.
+  // The other server, in the middle of its first step: the migration lock,
+  // then the bookkeeping table, not yet committed.
   auto holder = "parley_migrate_holder_" + std::to_string(getpid());
   psql_session other{holder, db.name};
-  other.send("BEGIN; SELECT pg_advisory_xact_lock(123563833845113);"
-             " CREATE TABLE IF NOT EXISTS schema_migrations ("
-             " version INT PRIMARY KEY, name TEXT NOT NULL,"
-             " applied_at TIMESTAMPTZ NOT NULL DEFAULT now());");
+  other.send("BEGIN; SELECT pg_advisory_xact_lock("
+             + std::to_string(parley::migration_lock_key)
+             + "); CREATE TABLE IF NOT EXISTS schema_migrations ("
+               " version INT PRIMARY KEY, name TEXT NOT NULL,"
+               " applied_at TIMESTAMPTZ NOT NULL DEFAULT now());");
   REQUIRE(wait_for_session(holder, "CREATE TABLE"));
 
   std::string failure;
