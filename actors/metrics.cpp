@@ -25,17 +25,8 @@ histogram::snapshot histogram::read() const {
   return snap;
 }
 
-// The single-figure reads are views of one snapshot: one way to sum buckets.
-int64_t histogram::cumulative(size_t i) const {
-  return read().le.at(std::min(i, bounds.size()));
-}
-
 int64_t histogram::count() const {
   return read().count();
-}
-
-double histogram::sum_seconds() const {
-  return static_cast<double>(read().sum_ns) / 1e9;
 }
 
 void request_metrics::observe(size_t endpoint, unsigned status,

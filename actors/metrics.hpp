@@ -29,11 +29,8 @@ public:
   };
   snapshot read() const;
 
-  /// One figure of read(): observations at or below bounds[i] (i ==
-  /// bounds.size(), or more, is +Inf), all of them, their sum.
-  int64_t cumulative(size_t i) const;
+  /// All observations (read().count()).
   int64_t count() const;
-  double sum_seconds() const;
 
 private:
   std::array<std::atomic<int64_t>, bounds.size() + 1> buckets_{};
