@@ -1,7 +1,9 @@
 #include "net/cors.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <utility>
 
 #include "net/router.hpp"
 
@@ -41,18 +43,29 @@ bool origin_allowed(std::string_view origin_header,
          && origin_header == normalized_origin(configured);
 }
 
+namespace {
+
+// The headers that let `origin` read an answer: one list for both forms.
+std::array<std::pair<http::field, std::string>, 4>
+cors_headers(std::string_view origin) {
+  return {{{http::field::access_control_allow_origin, std::string{origin}},
+           {http::field::access_control_allow_credentials, "true"},
+           {http::field::access_control_expose_headers, exposed_headers},
+           {http::field::vary, "Origin"}}};
+}
+
+} // namespace
+
 void add_cors_headers(http_response& res, std::string_view origin) {
-  res.set(http::field::access_control_allow_origin, std::string{origin});
-  res.set(http::field::access_control_allow_credentials, "true");
-  res.set(http::field::access_control_expose_headers, exposed_headers);
-  res.set(http::field::vary, "Origin");
+  for (const auto& [name, value] : cors_headers(origin))
+    res.set(name, value);
 }
 
 std::string cors_header_lines(std::string_view origin) {
-  return "Access-Control-Allow-Origin: " + std::string{origin}
-         + "\r\nAccess-Control-Allow-Credentials: true"
-           "\r\nAccess-Control-Expose-Headers: "
-         + exposed_headers + "\r\nVary: Origin\r\n";
+  std::string lines;
+  for (const auto& [name, value] : cors_headers(origin))
+    lines += std::string{http::to_string(name)} + ": " + value + "\r\n";
+  return lines;
 }
 
 bool is_preflight(const http_request& req) {
