@@ -319,6 +319,11 @@ parley_pg_ctl() {
   parley_as_owner "$PARLEY_PG_BIN/pg_ctl" -D "$PARLEY_PG_DATA" "$@"
 }
 
+# parley_ram_quarter_mb: a quarter of this machine's RAM, in MB (sizes shared memory).
+parley_ram_quarter_mb() {
+  awk '/^MemTotal:/ {print int($2 / 1024 / 4)}' /proc/meminfo
+}
+
 # parley_pg_settings: the server flags of the durable (dev) cluster beyond PostgreSQL's
 # defaults, for pg_ctl -o. Durability is untouched (fsync and synchronous_commit stay on).
 # - shared_buffers: a quarter of RAM, 128 MB to 512 MB. At 128 MB (the default) a database
@@ -330,9 +335,8 @@ parley_pg_ctl() {
 # The test cluster keeps the defaults (its fsync is off).
 parley_pg_settings() {
   [[ $PARLEY_PG_FLAVOUR == test ]] && return 0
-  local mem_kb mb
-  mem_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
-  mb=$((mem_kb / 1024 / 4))
+  local mb
+  mb=$(parley_ram_quarter_mb)
   ((mb > 512)) && mb=512
   ((mb < 128)) && mb=128
   printf -- ' -c shared_buffers=%dMB -c max_wal_size=4GB -c checkpoint_timeout=15min' "$mb"
