@@ -37,6 +37,12 @@ function show(section) {
   $("chat").hidden = section !== "chat";
 }
 
+// The token for API calls, kept across page loads.
+function keepToken(token) {
+  state.token = token;
+  localStorage.setItem("parley.token", token);
+}
+
 function setStatus(text) {
   $("status").textContent = text;
 }
@@ -179,8 +185,7 @@ function renewStream() {
       return;
     try {
       const fresh = await api("POST", "/api/refresh_token");
-      state.token = fresh.token;
-      localStorage.setItem("parley.token", fresh.token);
+      keepToken(fresh.token);
       listen(state.lastEventId);
     } catch (e) {
       if (session === state.session) renewStream(); // the server is away: later
@@ -199,8 +204,7 @@ $("login-form").onsubmit = async (ev) => {
       body: JSON.stringify({ username }) });
     const data = await res.json();
     if (!res.ok) throw new Error(data.message);
-    state.token = data.token;
-    localStorage.setItem("parley.token", data.token);
+    keepToken(data.token);
     $("login-error").textContent = "";
     start();
   } catch (e) {
