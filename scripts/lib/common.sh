@@ -319,9 +319,28 @@ parley_pg_ctl() {
   parley_as_owner "$PARLEY_PG_BIN/pg_ctl" -D "$PARLEY_PG_DATA" "$@"
 }
 
-# parley_ram_quarter_mb: a quarter of this machine's RAM, in MB (sizes shared memory).
+# parley_memory_limit_bytes [proc-cgroup-file] [cgroup-root]: this process's cgroup memory
+# limit (v2 memory.max, v1 memory.limit_in_bytes), nothing when there is none. A container
+# on a big host sees the host's RAM in /proc/meminfo but may use only its limit. The
+# arguments (default /proc/self/cgroup, /sys/fs/cgroup) are for tests/scripts.
+parley_memory_limit_bytes() {
+  local groups=${1:-/proc/self/cgroup} root=${2:-/sys/fs/cgroup} rel limit
+  rel=$(awk -F: '$1 == "0" {print $3}' "$groups" 2>/dev/null)
+  limit=$(cat "$root${rel}/memory.max" 2>/dev/null) ||
+    { rel=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' "$groups" 2>/dev/null)
+      limit=$(cat "$root/memory${rel}/memory.limit_in_bytes" 2>/dev/null); } || limit=
+  [[ $limit =~ ^[0-9]+$ ]] && printf '%s\n' "$limit" # "max" or unreadable: no limit
+  return 0
+}
+
+# parley_ram_quarter_mb: a quarter of this machine's RAM, or of the cgroup's memory limit
+# when that is lower, in MB (sizes shared memory).
 parley_ram_quarter_mb() {
-  awk '/^MemTotal:/ {print int($2 / 1024 / 4)}' /proc/meminfo
+  awk -v limit="$(parley_memory_limit_bytes)" '/^MemTotal:/ {
+    kb = $2
+    if (limit != "" && limit / 1024 < kb) kb = limit / 1024
+    print int(kb / 1024 / 4)
+  }' /proc/meminfo
 }
 
 # parley_pg_settings: the server flags of the durable (dev) cluster beyond PostgreSQL's
