@@ -53,7 +53,7 @@ void http_conn::do_connect() {
   if (ec)
     return fail("socket: " + ec.message());
   socket_.async_connect(
-      server_, [this, gen = gen_](error_code e) { on_connect(gen, e); });
+    server_, [this, gen = gen_](error_code e) { on_connect(gen, e); });
 }
 
 void http_conn::on_connect(unsigned gen, error_code ec) {
@@ -67,8 +67,8 @@ void http_conn::on_connect(unsigned gen, error_code ec) {
 
 void http_conn::do_write() {
   asio::async_write(
-      socket_, asio::buffer(request_),
-      [this, gen = gen_](error_code ec, size_t n) { on_write(gen, ec, n); });
+    socket_, asio::buffer(request_),
+    [this, gen = gen_](error_code ec, size_t n) { on_write(gen, ec, n); });
 }
 
 void http_conn::on_write(unsigned gen, error_code ec, size_t) {
@@ -81,8 +81,8 @@ void http_conn::on_write(unsigned gen, error_code ec, size_t) {
 
 void http_conn::do_read() {
   socket_.async_read_some(
-      asio::buffer(rbuf_),
-      [this, gen = gen_](error_code ec, size_t n) { on_read(gen, ec, n); });
+    asio::buffer(rbuf_),
+    [this, gen = gen_](error_code ec, size_t n) { on_read(gen, ec, n); });
 }
 
 void http_conn::on_read(unsigned gen, error_code ec, size_t n) {

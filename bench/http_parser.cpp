@@ -79,8 +79,8 @@ bool response_parser::parse_head(std::string_view block) {
     auto start = eol + 2;
     eol = block.find("\r\n", start);
     auto line = block.substr(start, eol == std::string_view::npos
-                                        ? std::string_view::npos
-                                        : eol - start);
+                                      ? std::string_view::npos
+                                      : eol - start);
     auto colon = line.find(':');
     if (colon == std::string_view::npos)
       continue;
@@ -125,8 +125,8 @@ response_parser::result response_parser::feed(const char* data, size_t size,
         break;
       }
       std::string{}.swap(buf_); // give the memory back
-      bool no_body = head_.status == 204 || head_.status == 304
-                     || head_.status / 100 == 1;
+      bool no_body
+        = head_.status == 204 || head_.status == 304 || head_.status / 100 == 1;
       if (no_body || head_.content_length == 0)
         state_ = state::done;
       else if (head_.chunked)
@@ -200,8 +200,8 @@ void response_parser::on_line() {
       int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
               : (std::tolower(static_cast<unsigned char>(c)) >= 'a'
                  && std::tolower(static_cast<unsigned char>(c)) <= 'f')
-                  ? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
-                  : -1;
+                ? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
+                : -1;
       if (v < 0 || ++digits > 15) {
         state_ = state::error;
         break;

@@ -89,7 +89,7 @@ public:
     /// the cursor without a message). `type` is the `event:` field.
     virtual void on_event(std::string_view id, bool has_id,
                           std::string_view type, std::string_view data)
-        = 0;
+      = 0;
   };
 
   /// Feeds body bytes; calls the handler for each complete line's effect.

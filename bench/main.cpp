@@ -58,13 +58,13 @@ std::string loadavg() {
 
 ojson echo_options(const options& o) {
   return {
-      {"users", o.users},      {"streams", o.streams},
-      {"tabs", o.tabs},        {"posters", o.posters},
-      {"rate", o.rate},        {"duration", o.duration},
-      {"drain", o.drain},      {"sweep", o.sweep},
-      {"rounds", o.rounds},    {"sources", o.sources},
-      {"port", o.port},        {"connect_concurrency", o.connect_concurrency},
-      {"deadline", o.deadline}};
+    {"users", o.users},      {"streams", o.streams},
+    {"tabs", o.tabs},        {"posters", o.posters},
+    {"rate", o.rate},        {"duration", o.duration},
+    {"drain", o.drain},      {"sweep", o.sweep},
+    {"rounds", o.rounds},    {"sources", o.sources},
+    {"port", o.port},        {"connect_concurrency", o.connect_concurrency},
+    {"deadline", o.deadline}};
 }
 
 } // namespace

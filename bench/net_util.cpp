@@ -21,8 +21,8 @@ void open_bound(tcp::socket& socket, const asio::ip::address_v4& source,
   socket.open(tcp::v4(), ec);
   if (ec)
     return;
-  using no_port = asio::detail::socket_option::boolean<IPPROTO_IP,
-                                                       IP_BIND_ADDRESS_NO_PORT>;
+  using no_port
+    = asio::detail::socket_option::boolean<IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT>;
   socket.set_option(no_port{true}, ec); // best effort: old kernels lack it
   ec.clear();
   socket.set_option(tcp::no_delay{true}, ec);

@@ -37,8 +37,8 @@ void open_bound(tcp::socket& socket, const asio::ip::address_v4& source,
 /// Steady-clock nanoseconds (the clock put in each message).
 inline int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
 }
 
 } // namespace parley::bench

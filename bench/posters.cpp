@@ -12,10 +12,10 @@ constexpr auto tick_period = std::chrono::milliseconds(1);
 poster_pool::poster_pool(runner& r, uint32_t connections)
     : r_(r), timer_(r.ioc) {
   auto timeout = std::chrono::milliseconds(
-      static_cast<int64_t>(r.opt.request_timeout * 1000));
+    static_cast<int64_t>(r.opt.request_timeout * 1000));
   for (uint32_t i = 0; i < connections; ++i) {
     conns_.push_back(
-        std::make_unique<http_conn>(r.ioc, r.server, r.sources, timeout));
+      std::make_unique<http_conn>(r.ioc, r.server, r.sources, timeout));
     idle_.push_back(conns_.back().get());
   }
 }
@@ -61,9 +61,9 @@ void poster_pool::tick() {
                                    * rate_ / 1e9)
              + 1;
   while (rate_count_ < due) {
-    auto stamp = rate_start_ns_
-                 + static_cast<int64_t>(static_cast<double>(rate_count_) * 1e9
-                                        / rate_);
+    auto stamp
+      = rate_start_ns_
+        + static_cast<int64_t>(static_cast<double>(rate_count_) * 1e9 / rate_);
     ++rate_count_;
     add(next_receiver(), stamp);
   }
@@ -109,7 +109,7 @@ void poster_pool::send(http_conn* conn, const job& j) {
   // The partner (2k <-> 2k+1) sends; Nchan ignores the sender.
   auto partner = j.receiver ^ 1u;
   const auto& sender
-      = r_.users[partner < r_.users.size() ? partner : j.receiver];
+    = r_.users[partner < r_.users.size() ? partner : j.receiver];
   auto content = format_payload({j.stamp_ns, j.receiver, j.n});
   ++sent;
   ++in_flight_;
@@ -133,7 +133,7 @@ void poster_pool::send(http_conn* conn, const job& j) {
 
 bool settle(runner& r, poster_pool& pool, double seconds) {
   auto done
-      = [&] { return pool.idle() && r.book.delivered() >= r.book.expected(); };
+    = [&] { return pool.idle() && r.book.delivered() >= r.book.expected(); };
   if (r.run_until(done, seconds))
     return true;
   pool.discard_backlog();

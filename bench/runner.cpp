@@ -13,7 +13,7 @@ using clock = std::chrono::steady_clock;
 
 clock::duration seconds(double s) {
   return std::chrono::duration_cast<clock::duration>(
-      std::chrono::duration<double>(s));
+    std::chrono::duration<double>(s));
 }
 
 // Streams that end on their own reconnect at most this often (a bound, so
@@ -73,14 +73,14 @@ bool runner::run_until(const std::function<bool()>& done, double secs) {
 }
 
 bool runner::run_requests(
-    std::vector<std::string> requests,
-    std::function<bool(size_t, int, const std::string&)> check,
-    std::string& error) {
+  std::vector<std::string> requests,
+  std::function<bool(size_t, int, const std::string&)> check,
+  std::string& error) {
   while (setup_conns_.size() < opt.setup_concurrency)
     setup_conns_.push_back(std::make_unique<http_conn>(
-        ioc, server, sources,
-        std::chrono::milliseconds(
-            static_cast<int64_t>(opt.request_timeout * 1000))));
+      ioc, server, sources,
+      std::chrono::milliseconds(
+        static_cast<int64_t>(opt.request_timeout * 1000))));
   // Shared with the callbacks, which may outlive this call on a timeout.
   struct state {
     std::vector<std::string> requests;

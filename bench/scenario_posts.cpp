@@ -141,8 +141,8 @@ void run_fanout(runner& r, outcome& out) {
     for (uint32_t u = 0; u < users; ++u)
       pool.enqueue(u);
     bool done = r.run_until(
-        [&] { return pool.idle() && r.book.delivered() >= r.book.expected(); },
-        o.drain + o.duration);
+      [&] { return pool.idle() && r.book.delivered() >= r.book.expected(); },
+      o.drain + o.duration);
     auto secs = static_cast<double>(r.last_delivery_ns - t0) / 1e9;
     auto d = r.deliveries - d0;
     total_deliveries += d;
@@ -163,9 +163,9 @@ void run_fanout(runner& r, outcome& out) {
   out.figures["tabs_per_user"] = o.tabs;
   out.figures["messages_per_round"] = users;
   out.figures["deliveries_per_s"]
-      = round_to(total_seconds > 0 ? total_deliveries / total_seconds : 0, 0);
+    = round_to(total_seconds > 0 ? total_deliveries / total_seconds : 0, 0);
   out.figures["last_delivery_p50_ms"]
-      = round_ms.empty() ? 0 : round_to(round_ms[round_ms.size() / 2], 1);
+    = round_ms.empty() ? 0 : round_to(round_ms[round_ms.size() / 2], 1);
   out.figures["last_delivery_max_ms"] = round_to(worst_ms, 1);
   out.figures["latency_p50_ms"] = ms(r.latency.quantile(0.5));
   out.figures["latency_p99_ms"] = ms(r.latency.quantile(0.99));

@@ -55,16 +55,16 @@ void run_idle(runner& r, outcome& out) {
   if (!r.opt.server_pids.empty()) {
     out.figures["server_rss_mib"] = round_to(server1.rss_kib / 1024.0, 1);
     out.figures["server_rss_per_stream_kib"]
-        = kib_per(server1.rss_kib - server0.rss_kib, n);
+      = kib_per(server1.rss_kib - server0.rss_kib, n);
     out.figures["server_pss_per_stream_kib"]
-        = kib_per(server1.pss_kib - server0.pss_kib, n);
+      = kib_per(server1.pss_kib - server0.pss_kib, n);
   }
   // Machine-wide, both ends of each connection: a rough figure.
   out.figures["kernel_slab_per_stream_kib"] = kib_per(slab1 - slab0, n);
   out.figures["kernel_tcp_buffers_per_stream_kib"]
-      = kib_per((sock1.mem_pages - sock0.mem_pages) * pages_kib, n);
+    = kib_per((sock1.mem_pages - sock0.mem_pages) * pages_kib, n);
   out.figures["bench_rss_per_stream_kib"]
-      = kib_per(self1.rss_kib - self0.rss_kib, n);
+    = kib_per(self1.rss_kib - self0.rss_kib, n);
 
   // Hold: every stream should see a heartbeat comment in this window.
   auto hold_start = now_ns();

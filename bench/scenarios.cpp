@@ -34,7 +34,7 @@ void add_cpu_figures(runner& r, const server_sample& a, const server_sample& b,
   if (!r.opt.db_pids.empty())
     into["db_cpu_percent"] = cpu_percent(a.db, b.db, secs);
   into["bench_cpu_percent"]
-      = secs > 0 ? round_to(100.0 * (b.self_cpu - a.self_cpu) / secs, 1) : 0.0;
+    = secs > 0 ? round_to(100.0 * (b.self_cpu - a.self_cpu) / secs, 1) : 0.0;
 }
 
 bool prepare_streams(runner& r, outcome& out) {
@@ -42,7 +42,7 @@ bool prepare_streams(runner& r, outcome& out) {
   std::string error;
   auto t0 = r.elapsed();
   r.set_progress(
-      [&r] { return "setup: " + std::to_string(r.users.size()) + " users"; });
+    [&r] { return "setup: " + std::to_string(r.users.size()) + " users"; });
   if (!r.setup_users(o.users, error)) {
     out.failures.push_back("setup: " + error);
     return false;
@@ -104,14 +104,14 @@ void add_delivery_checks(runner& r, outcome& out, uint64_t http_errors) {
   fail_if(f.out_of_order > 0,
           std::to_string(f.out_of_order) + " events out of order");
   fail_if(f.stream_drops > 0, std::to_string(f.stream_drops)
-                                  + " streams ended on their own (first: "
-                                  + f.first_stream_error + ")");
+                                + " streams ended on their own (first: "
+                                + f.first_stream_error + ")");
   fail_if(f.bad_status > 0,
           std::to_string(f.bad_status) + " stream answers not 200");
   fail_if(f.resets > 0, std::to_string(f.resets) + " event: reset");
   fail_if(f.misrouted + f.unparsable > 0,
           std::to_string(f.misrouted + f.unparsable)
-              + " events misrouted or unparsable");
+            + " events misrouted or unparsable");
 }
 
 } // namespace parley::bench

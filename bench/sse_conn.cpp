@@ -35,7 +35,7 @@ void sse_conn::open(const tcp::endpoint& server,
   if (ec)
     return end("socket: " + ec.message());
   socket_.async_connect(
-      server, [this, gen = gen_](error_code e) { on_connect(gen, e); });
+    server, [this, gen = gen_](error_code e) { on_connect(gen, e); });
 }
 
 void sse_conn::drop() {

@@ -20,7 +20,7 @@ public:
   virtual void on_head(sse_conn& c, int status) = 0;
   virtual void on_event(sse_conn& c, std::string_view id, bool has_id,
                         std::string_view type, std::string_view data)
-      = 0;
+    = 0;
   virtual void on_comment(sse_conn& c) = 0;
   /// The connection ended without drop(): `why` says how.
   virtual void on_closed(sse_conn& c, const std::string& why) = 0;

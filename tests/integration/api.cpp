@@ -87,8 +87,8 @@ user_session api::login(const std::string& username) const {
 
 json api::start_conversation(const user_session& from,
                              const std::string& other_username) const {
-  auto response = post("/api/conversations", {{"username", other_username}},
-                       from.token);
+  auto response
+    = post("/api/conversations", {{"username", other_username}}, from.token);
   INFO("start conversation " << from.username << " -> " << other_username
                              << ": " << response.body);
   REQUIRE((response.status == 201 || response.status == 200));

@@ -37,7 +37,9 @@ class api {
 public:
   explicit api(std::uint16_t port) : port_(port) {}
 
-  std::uint16_t port() const { return port_; }
+  std::uint16_t port() const {
+    return port_;
+  }
 
   /// Any request, passed through unchanged.
   http_response send(const std::string& method, const std::string& target,
@@ -94,12 +96,11 @@ private:
 /// stream tests.
 struct pair_fixture {
   explicit pair_fixture(const api& client)
-    : alice(client.login(unique_name("alice"))),
-      bob(client.login(unique_name("bob"))),
-      id(client.start_conversation(alice, bob.username)
-           .at("id")
-           .get<std::string>()) {
-  }
+      : alice(client.login(unique_name("alice"))),
+        bob(client.login(unique_name("bob"))),
+        id(client.start_conversation(alice, bob.username)
+             .at("id")
+             .get<std::string>()) {}
 
   user_session alice;
   user_session bob;

@@ -31,9 +31,9 @@ void check_expires_in(const json& expires_at, std::int64_t lifetime) {
   REQUIRE(expires_at.is_string());
   auto when = parse_time(expires_at.get<std::string>());
   REQUIRE(when);
-  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                   when->time_since_epoch())
-                   .count();
+  auto seconds
+    = std::chrono::duration_cast<std::chrono::seconds>(when->time_since_epoch())
+        .count();
   CHECK(std::llabs(seconds - (unix_now() + lifetime)) <= 60);
 }
 
@@ -50,9 +50,9 @@ void check_claims(const std::string& token, const std::string& user_id,
   CHECK(exp - claims["iat"].get<std::int64_t>() == lifetime);
   auto when = parse_time(expires_at.get<std::string>());
   REQUIRE(when);
-  auto reported = std::chrono::duration_cast<std::chrono::seconds>(
-                    when->time_since_epoch())
-                    .count();
+  auto reported
+    = std::chrono::duration_cast<std::chrono::seconds>(when->time_since_epoch())
+        .count();
   CHECK(std::llabs(reported - exp) <= 1);
 }
 
@@ -66,9 +66,8 @@ void check_token_cookie(const http_response& response,
       cookie = candidate;
   INFO("Set-Cookie: " << cookie);
   REQUIRE(!cookie.empty());
-  auto attributes = lower(cookie.substr(cookie.find(';') == std::string::npos
-                                          ? cookie.size()
-                                          : cookie.find(';')));
+  auto attributes = lower(cookie.substr(
+    cookie.find(';') == std::string::npos ? cookie.size() : cookie.find(';')));
   CHECK(cookie.substr(0, cookie.find(';')) == "parley_token=" + token);
   CHECK(attributes.find("httponly") != std::string::npos);
   CHECK(attributes.find("samesite=strict") != std::string::npos);
@@ -87,7 +86,8 @@ TEST_CASE("login creates a new user and returns a 14-day token",
   REQUIRE(response.status == 200);
   check_json_type(response);
   auto body = response.json();
-  CHECK(keys_of(body) == std::set<std::string>{"authUser", "token", "expiresAt"});
+  CHECK(keys_of(body)
+        == std::set<std::string>{"authUser", "token", "expiresAt"});
   check_user(body["authUser"]);
   CHECK(body["authUser"]["username"] == name);
   CHECK(body["authUser"]["avatarURL"].is_null());
@@ -156,17 +156,17 @@ TEST_CASE("login rejects usernames that break the username pattern",
   for (const std::string& bad :
        {std::string{}, std::string{" "}, "-" + base, "_" + base,
         base + std::string(40 - base.size(), 'x'), base + " x", base + ".x",
-        base + "\xc3\xa9", std::string{"'; DROP TABLE users; --"},
-        base + "%", base + "\\", base + "'", base + "\"", base + "\t",
-        base + "\n", std::string{"\xe2\x80\x8b"} + base}) {
+        base + "\xc3\xa9", std::string{"'; DROP TABLE users; --"}, base + "%",
+        base + "\\", base + "'", base + "\"", base + "\t", base + "\n",
+        std::string{"\xe2\x80\x8b"} + base}) {
     INFO("username: [" << bad << "]");
     check_validation_error(client.post("/api/login", {{"username", bad}}),
                            "username");
   }
   // Valid JSON of the wrong shape is a validation error too.
-  for (const json& body : {json::object(), json{{"username", 5}},
-                           json{{"username", nullptr}}, json::array(),
-                           json("alice")}) {
+  for (const json& body :
+       {json::object(), json{{"username", 5}}, json{{"username", nullptr}},
+        json::array(), json("alice")}) {
     INFO("body: " << body.dump());
     CHECK(client.post("/api/login", body).status == 422);
   }
@@ -200,7 +200,8 @@ TEST_CASE("refresh_token returns a new token for the same user",
 TEST_CASE("a token stops working once it expires", "[integration][auth]") {
   server_process server{{"--parley.token-lifetime=2s"}};
   api client{server.port()};
-  auto response = client.post("/api/login", {{"username", unique_name("brief")}});
+  auto response
+    = client.post("/api/login", {{"username", unique_name("brief")}});
   REQUIRE(response.status == 200);
   auto body = response.json();
   auto token = body["token"].get<std::string>();

@@ -85,13 +85,15 @@ TEST_CASE("every authenticated endpoint answers 401 to a missing or invalid "
   api client{server.port()};
   auto alice = client.login(unique_name("alice"));
   auto bob = client.login(unique_name("bob"));
-  auto id = client.start_conversation(alice, bob.username)["id"].get<std::string>();
+  auto id
+    = client.start_conversation(alice, bob.username)["id"].get<std::string>();
   client.send_message(alice, id, "the only message");
 
   // The forging itself is right: a well-signed token for alice works, so
   // the 401s below are about what was broken, not about the forger.
   auto now = unix_now();
-  auto good = client.get("/api/auth_user", forge_token(alice.id, now, now + 3600));
+  auto good
+    = client.get("/api/auth_user", forge_token(alice.id, now, now + 3600));
   REQUIRE(good.status == 200);
   CHECK(good.json() == alice.user);
 
@@ -121,7 +123,8 @@ TEST_CASE("a conversation you are not in is 404 and never 403",
   auto alice = client.login(unique_name("alice"));
   auto bob = client.login(unique_name("bob"));
   auto eve = client.login(unique_name("eve"));
-  auto id = client.start_conversation(alice, bob.username)["id"].get<std::string>();
+  auto id
+    = client.start_conversation(alice, bob.username)["id"].get<std::string>();
   client.send_message(alice, id, "private");
 
   auto theirs = "/api/conversations/" + id;
@@ -131,9 +134,9 @@ TEST_CASE("a conversation you are not in is 404 and never 403",
     check_error(client.get(target, eve.token), 404);
     check_error(client.get(target + "/other_participant", eve.token), 404);
     check_error(client.get(target + "/messages", eve.token), 404);
-    check_error(client.post(target + "/messages", {{"content", "intrusion"}},
-                            eve.token),
-                404);
+    check_error(
+      client.post(target + "/messages", {{"content", "intrusion"}}, eve.token),
+      404);
     check_error(client.post_empty(target + "/read_messages", eve.token), 404);
   }
   // "Not yours" and "does not exist" must be indistinguishable.
@@ -169,10 +172,9 @@ TEST_CASE("a token is accepted from the parley_token cookie and the token "
     REQUIRE(me.status == 200);
     CHECK(me.json() == alice_user);
   }
-  auto created = client.send("POST", "/api/conversations",
-                             json{{"username", bob.username}}.dump(),
-                             {{"Cookie", cookie},
-                              {"Content-Type", "application/json"}});
+  auto created = client.send(
+    "POST", "/api/conversations", json{{"username", bob.username}}.dump(),
+    {{"Cookie", cookie}, {"Content-Type", "application/json"}});
   CHECK(created.status == 201);
 
   auto me = client.get("/api/auth_user?token=" + token);
@@ -189,5 +191,6 @@ TEST_CASE("a token is accepted from the parley_token cookie and the token "
   auto log = server.output();
   CHECK(log.find("/api/auth_user") != std::string::npos); // requests are logged
   CHECK(log.find(token.substr(token.rfind('.') + 1)) == std::string::npos);
-  CHECK(log.find(bob.token.substr(bob.token.rfind('.') + 1)) == std::string::npos);
+  CHECK(log.find(bob.token.substr(bob.token.rfind('.') + 1))
+        == std::string::npos);
 }

@@ -104,7 +104,8 @@ TEST_CASE("creating a conversation answers 422 to a bad username and 404 to "
   CHECK(client.conversations(alice).empty());
 }
 
-TEST_CASE("get conversation and other participant", "[integration][conversations]") {
+TEST_CASE("get conversation and other participant",
+          "[integration][conversations]") {
   server_process server;
   api client{server.port()};
   auto alice = client.login(unique_name("alice"));
@@ -121,8 +122,8 @@ TEST_CASE("get conversation and other participant", "[integration][conversations
   REQUIRE(other.status == 200);
   check_json_type(other);
   CHECK(other.json() == bob.user);
-  other = client.get("/api/conversations/" + id + "/other_participant",
-                     bob.token);
+  other
+    = client.get("/api/conversations/" + id + "/other_participant", bob.token);
   REQUIRE(other.status == 200);
   CHECK(other.json() == alice.user);
 
@@ -181,16 +182,19 @@ TEST_CASE("the conversation list holds only conversations with messages by "
   CHECK(client.conversations(carol)[0]["otherParticipant"] == alice.user);
 }
 
-TEST_CASE("hasUnreadMessages follows new messages and listing and read_messages",
-          "[integration][conversations]") {
+TEST_CASE(
+  "hasUnreadMessages follows new messages and listing and read_messages",
+  "[integration][conversations]") {
   server_process server;
   api client{server.port()};
   auto alice = client.login(unique_name("alice"));
   auto bob = client.login(unique_name("bob"));
   auto id = id_of(client.start_conversation(alice, bob.username));
   // Nothing to read yet: 204 all the same.
-  CHECK(client.post_empty("/api/conversations/" + id + "/read_messages",
-                          bob.token).status == 204);
+  CHECK(
+    client.post_empty("/api/conversations/" + id + "/read_messages", bob.token)
+      .status
+    == 204);
 
   client.send_message(alice, id, "first");
   CHECK_FALSE(unread(client, alice, id)); // your own message is never unread
@@ -213,8 +217,11 @@ TEST_CASE("hasUnreadMessages follows new messages and listing and read_messages"
   client.send_message(bob, id, "reply");
   CHECK(unread(client, alice, id));
   CHECK_FALSE(unread(client, bob, id));
-  CHECK(client.post_empty("/api/conversations/" + id + "/read_messages",
-                          alice.token).status == 204);
+  CHECK(
+    client
+      .post_empty("/api/conversations/" + id + "/read_messages", alice.token)
+      .status
+    == 204);
   CHECK_FALSE(unread(client, alice, id));
 }
 

@@ -43,8 +43,8 @@ TEST_CASE("sending a message returns 201 with mine true and normalised content",
   server_process server;
   api client{server.port()};
   pair_fixture pair{client};
-  auto response = post_content(client, pair,
-                               {{"content", "  hello   world \n\n  second  line "}});
+  auto response = post_content(
+    client, pair, {{"content", "  hello   world \n\n  second  line "}});
   INFO(response.body);
   REQUIRE(response.status == 201);
   check_json_type(response);
@@ -96,8 +96,8 @@ TEST_CASE("message pagination splits 60 messages into pages of 25 25 and 10",
   std::set<std::int64_t> sent;
   for (int i = 0; i < 60; ++i) {
     const auto& from = i % 3 == 0 ? pair.bob : pair.alice;
-    sent.insert(id_number(client.send_message(from, pair.id,
-                                              "m" + std::to_string(i))["id"]));
+    sent.insert(id_number(
+      client.send_message(from, pair.id, "m" + std::to_string(i))["id"]));
   }
   REQUIRE(sent.size() == 60);
 
@@ -126,7 +126,8 @@ TEST_CASE("message content is required and at most 480 code points after "
   server_process server;
   api client{server.port()};
   pair_fixture pair{client};
-  auto post = [&](const json& body) { return post_content(client, pair, body); };
+  auto post
+    = [&](const json& body) { return post_content(client, pair, body); };
   for (const json& body :
        {json{{"content", ""}}, json{{"content", "   \n\t \n "}},
         json{{"content", repeat("\xc3\xa9", 481)}},
@@ -142,13 +143,13 @@ TEST_CASE("message content is required and at most 480 code points after "
   }
 
   // Code points, not bytes: 480 two- and four-byte characters fit.
-  std::vector<std::string> accepted{repeat("\xc3\xa9", 480),
-                                    repeat("\xf0\x9f\x98\x80", 480),
-                                    repeat("a", 480)};
+  std::vector<std::string> accepted{
+    repeat("\xc3\xa9", 480), repeat("\xf0\x9f\x98\x80", 480), repeat("a", 480)};
   for (const auto& content : accepted)
     CHECK(sent_content(client, pair, content) == content);
   // The limit applies to the normalised text.
-  CHECK(sent_content(client, pair, "a" + std::string(1000, ' ') + "b") == "a b");
+  CHECK(sent_content(client, pair, "a" + std::string(1000, ' ') + "b")
+        == "a b");
 
   // Only the accepted messages were stored.
   auto stored = client.messages(pair.alice, pair.id);
@@ -160,10 +161,17 @@ TEST_CASE("SQL metacharacters are stored verbatim or rejected by validation",
   server_process server;
   api client{server.port()};
   pair_fixture pair{client};
-  const std::vector<std::string> contents{
-    "'; DROP TABLE users; --", "Robert'); DROP TABLE messages;--",
-    "100% _sure_ \\ \"quoted\" 'single'", "%", "_", "\\", "\\'", "''",
-    "$1 $$ E'\\n' \\x00", "\" OR 1=1 --", "a\\_b%c"};
+  const std::vector<std::string> contents{"'; DROP TABLE users; --",
+                                          "Robert'); DROP TABLE messages;--",
+                                          "100% _sure_ \\ \"quoted\" 'single'",
+                                          "%",
+                                          "_",
+                                          "\\",
+                                          "\\'",
+                                          "''",
+                                          "$1 $$ E'\\n' \\x00",
+                                          "\" OR 1=1 --",
+                                          "a\\_b%c"};
   for (const auto& content : contents)
     CHECK(sent_content(client, pair, content) == content);
 
@@ -173,12 +181,11 @@ TEST_CASE("SQL metacharacters are stored verbatim or rejected by validation",
     CHECK(stored[stored.size() - 1 - i]["content"] == contents[i]);
 
   // Username fields are validated, so metacharacters never reach a query.
-  check_validation_error(client.post("/api/login",
-                                     {{"username", "x' OR '1'='1"}}),
-                         "username");
-  check_validation_error(client.post("/api/conversations",
-                                     {{"username", "%"}}, pair.alice.token),
-                         "username");
+  check_validation_error(
+    client.post("/api/login", {{"username", "x' OR '1'='1"}}), "username");
+  check_validation_error(
+    client.post("/api/conversations", {{"username", "%"}}, pair.alice.token),
+    "username");
   // The tables are intact and the server still works.
   auto later = client.login(unique_name("later"));
   CHECK(client.conversation(pair.alice, pair.id)["lastMessage"]["content"]

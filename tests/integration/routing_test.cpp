@@ -43,16 +43,16 @@ TEST_CASE("non-numeric or out-of-range conversation ids are 404",
   server_process server;
   api client{server.port()};
   auto alice = client.login(unique_name("alice"));
-  for (const std::string& id : std::vector<std::string>{"abc", "99999999999999999999999", "9223372036854775808", "-1", "0",
-        "1e3", "0x10", "1.5", "9223372036854775807", "%20"}) {
+  for (const std::string& id : std::vector<std::string>{
+         "abc", "99999999999999999999999", "9223372036854775808", "-1", "0",
+         "1e3", "0x10", "1.5", "9223372036854775807", "%20"}) {
     INFO("id: " << id);
     auto base = "/api/conversations/" + id;
     check_error(client.get(base, alice.token), 404);
     check_error(client.get(base + "/other_participant", alice.token), 404);
     check_error(client.get(base + "/messages", alice.token), 404);
-    check_error(client.post(base + "/messages", {{"content", "hi"}},
-                            alice.token),
-                404);
+    check_error(
+      client.post(base + "/messages", {{"content", "hi"}}, alice.token), 404);
     check_error(client.post_empty(base + "/read_messages", alice.token), 404);
   }
   client.check_healthy();
@@ -66,7 +66,7 @@ TEST_CASE("unknown API routes are 404 with a JSON message",
   auto id = client.conversation_with_new_user(alice);
   for (const std::string& target : std::vector<std::string>{
          "/api/nope", "/api/users", "/api/conversations/" + id + "/nope",
-        "/api/conversations/" + id + "/messages/1", "/api/login/x"}) {
+         "/api/conversations/" + id + "/messages/1", "/api/login/x"}) {
     INFO("target: " << target);
     check_error(client.get(target, alice.token), 404);
     check_error(client.post(target, json::object(), alice.token), 404);
@@ -79,8 +79,8 @@ TEST_CASE("a known path with a wrong method is 405 with Allow",
   server_process server;
   api client{server.port()};
   auto alice = client.login(unique_name("alice"));
-  auto conversation = "/api/conversations/"
-                      + client.conversation_with_new_user(alice);
+  auto conversation
+    = "/api/conversations/" + client.conversation_with_new_user(alice);
   using allow = std::set<std::string>;
   const std::vector<std::tuple<std::string, std::string, allow>> cases{
     {"GET", "/api/login", {"POST"}},
@@ -135,18 +135,21 @@ TEST_CASE("every response carries X-Request-Id and a sane client id is echoed",
   CHECK(!second.header("X-Request-Id").empty());
   CHECK(first.header("X-Request-Id") != second.header("X-Request-Id"));
 
-  auto echoed = client.send("GET", "/healthz", {}, {{"X-Request-Id", "abc-123"}});
+  auto echoed
+    = client.send("GET", "/healthz", {}, {{"X-Request-Id", "abc-123"}});
   CHECK(echoed.header("X-Request-Id") == "abc-123");
   // Errors carry it too: 404, 401, 400, 405.
   for (const auto& response :
        {client.get("/api/nope"), client.get("/api/auth_user"),
-        client.send("POST", "/api/login", "{", {{"Content-Type", "application/json"}}),
+        client.send("POST", "/api/login", "{",
+                    {{"Content-Type", "application/json"}}),
         client.send("DELETE", "/api/login")}) {
     INFO(response.status << " " << response.body);
     CHECK(response.status >= 400);
     CHECK(!response.header("X-Request-Id").empty());
   }
-  auto error = client.send("GET", "/api/nope", {}, {{"X-Request-Id", "req-42"}});
+  auto error
+    = client.send("GET", "/api/nope", {}, {{"X-Request-Id", "req-42"}});
   CHECK(error.status == 404);
   CHECK(error.header("X-Request-Id") == "req-42");
 }

@@ -39,7 +39,8 @@ bool overrides(const std::vector<std::string>& extra, const std::string& key) {
 std::vector<std::string> command_line(const std::vector<std::string>& extra) {
   auto source = require_env("PARLEY_SOURCE_DIR");
   std::vector<std::string> args{require_env("PARLEY_BINARY"),
-                                "--config-file=" + source + "/config/parley.ini"};
+                                "--config-file=" + source
+                                  + "/config/parley.ini"};
   auto add_default = [&](const std::string& key, auto make_value) {
     if (!overrides(extra, key))
       args.push_back("--parley." + key + "=" + make_value());
@@ -171,7 +172,8 @@ std::string server_process::read_until_listening() {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0)
-      throw std::runtime_error("server did not print '" + std::string{listening_marker}
+      throw std::runtime_error("server did not print '"
+                               + std::string{listening_marker}
                                + "<port>' within 30 s; stdout:\n" + seen);
     pollfd pfd{stdout_fd_, POLLIN, 0};
     int ready = poll(&pfd, 1, static_cast<int>(left.count()));

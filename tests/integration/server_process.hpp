@@ -32,7 +32,9 @@ public:
   server_process& operator=(const server_process&) = delete;
 
   /// The port the server announced.
-  std::uint16_t port() const { return port_; }
+  std::uint16_t port() const {
+    return port_;
+  }
 
   /// True while the child has not exited (reaps it if it has).
   bool running();
@@ -48,7 +50,9 @@ public:
   int kill_hard();
 
   /// True once kill_hard() has killed the child.
-  bool killed_hard() const { return killed_hard_; }
+  bool killed_hard() const {
+    return killed_hard_;
+  }
 
   /// Everything the child wrote to stdout so far.
   /// Thread-safe: yes.

@@ -66,8 +66,8 @@ void check_user(const json& user) {
 void check_message(const json& message, bool mine) {
   INFO("message: " << message.dump());
   CHECK(keys_of(message)
-        == std::set<std::string>{"id", "content", "conversationId",
-                                 "createdAt", "mine"});
+        == std::set<std::string>{"id", "content", "conversationId", "createdAt",
+                                 "mine"});
   CHECK(is_id(message.value("id", json{})));
   CHECK(message.value("content", json{}).is_string());
   CHECK(is_id(message.value("conversationId", json{})));
@@ -89,7 +89,8 @@ void check_conversation(const json& conversation) {
   if (!last.is_null()) {
     CHECK(keys_of(last).count("mine") == 1);
     check_message(last, last.value("mine", false));
-    CHECK(last.value("conversationId", json{}) == conversation.value("id", json{}));
+    CHECK(last.value("conversationId", json{})
+          == conversation.value("id", json{}));
   }
 }
 

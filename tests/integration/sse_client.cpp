@@ -201,9 +201,9 @@ http_response sse_client::open(const std::string& target,
                              + " failed: "
                              + (ec ? ec.message() : std::string{"timeout"}));
 
-  std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:"
-                        + std::to_string(port_)
-                        + "\r\nUser-Agent: parley-integration-tests\r\n";
+  std::string request
+    = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_)
+      + "\r\nUser-Agent: parley-integration-tests\r\n";
   for (const auto& [name, value] : headers)
     request += name + ": " + value + "\r\n";
   request += "\r\n";
@@ -222,7 +222,8 @@ http_response sse_client::open(const std::string& target,
   while ((head_end = raw.find("\r\n\r\n")) == std::string::npos) {
     if (raw.size() > head_limit)
       throw std::runtime_error("response head over 64 KiB");
-    if (read_some(raw, deadline) == 0 && (ended_ || clock_type::now() >= deadline))
+    if (read_some(raw, deadline) == 0
+        && (ended_ || clock_type::now() >= deadline))
       throw std::runtime_error(
         "no complete response head "
         + (ended_ ? "before the connection ended (" + end_reason_ + ")"
@@ -246,8 +247,8 @@ http_response sse_client::open(const std::string& target,
     auto colon = line.find(':');
     if (colon == std::string::npos)
       throw std::runtime_error("bad header line: " + line);
-    response.headers.emplace_back(line.substr(0, colon),
-                                  trim(std::string_view{line}.substr(colon + 1)));
+    response.headers.emplace_back(
+      line.substr(0, colon), trim(std::string_view{line}.substr(colon + 1)));
   }
   std::string rest = raw.substr(head_end + 4);
 
@@ -272,10 +273,10 @@ http_response sse_client::open(const std::string& target,
   return response;
 }
 
-http_response sse_client::connect(const std::string& token,
-                                  const std::string& query,
-                                  const std::optional<std::string>& last_event_id,
-                                  millis timeout) {
+http_response
+sse_client::connect(const std::string& token, const std::string& query,
+                    const std::optional<std::string>& last_event_id,
+                    millis timeout) {
   header_list headers{{"Accept", "text/event-stream"}};
   if (!token.empty())
     headers.emplace_back("Authorization", "Bearer " + token);
@@ -338,7 +339,8 @@ std::vector<sse_event> sse_client::read_events(std::size_t count,
   auto deadline = clock_type::now() + timeout;
   std::vector<sse_event> out;
   while (out.size() < count) {
-    auto left = std::chrono::duration_cast<millis>(deadline - clock_type::now());
+    auto left
+      = std::chrono::duration_cast<millis>(deadline - clock_type::now());
     auto event = next_event(std::max(left, millis{0}));
     if (!event)
       break;
@@ -353,7 +355,8 @@ sse_client::read_until(const std::function<bool(const sse_event&)>& done,
   auto deadline = clock_type::now() + timeout;
   std::vector<sse_event> out;
   for (;;) {
-    auto left = std::chrono::duration_cast<millis>(deadline - clock_type::now());
+    auto left
+      = std::chrono::duration_cast<millis>(deadline - clock_type::now());
     auto event = next_event(std::max(left, millis{0}));
     if (!event)
       return out;
@@ -403,9 +406,10 @@ sse_recorder::~sse_recorder() {
   stop();
 }
 
-http_response sse_recorder::start(std::uint16_t port, const std::string& token,
-                                  const std::string& query,
-                                  const std::optional<std::string>& last_event_id) {
+http_response
+sse_recorder::start(std::uint16_t port, const std::string& token,
+                    const std::string& query,
+                    const std::optional<std::string>& last_event_id) {
   {
     std::lock_guard<std::mutex> guard{mutex_};
     if (running_)
@@ -578,13 +582,15 @@ std::string sse_recorder::error() const {
 // --- helpers -------------------------------------------------------------
 
 std::string stream_target(const std::string& query) {
-  return query.empty() ? std::string{"/api/messages"} : "/api/messages?" + query;
+  return query.empty() ? std::string{"/api/messages"}
+                       : "/api/messages?" + query;
 }
 
 std::int64_t metric_value(std::uint16_t port, const std::string& name) {
   auto response = request(port, "GET", "/metrics");
   if (response.status != 200)
-    throw std::runtime_error("/metrics answered " + std::to_string(response.status));
+    throw std::runtime_error("/metrics answered "
+                             + std::to_string(response.status));
   std::size_t at = 0;
   const auto& text = response.body;
   while (at < text.size()) {

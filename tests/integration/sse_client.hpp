@@ -57,40 +57,56 @@ public:
   }
 
   /// Dispatched events not yet taken by the caller.
-  std::deque<sse_event>& events() { return events_; }
+  std::deque<sse_event>& events() {
+    return events_;
+  }
 
   /// The stream's last event ID string (what a reconnect sends).
-  const std::string& last_event_id() const { return last_event_id_; }
+  const std::string& last_event_id() const {
+    return last_event_id_;
+  }
 
   /// The reconnection time a `retry:` field set, if any.
-  std::optional<std::int64_t> retry_ms() const { return retry_ms_; }
+  std::optional<std::int64_t> retry_ms() const {
+    return retry_ms_;
+  }
 
   /// The text after `:` of every comment line, in order (capped at 1000
   /// entries; `comment_count()` keeps counting).
-  const std::vector<std::string>& comments() const { return comments_; }
-  std::size_t comment_count() const { return comment_count_; }
+  const std::vector<std::string>& comments() const {
+    return comments_;
+  }
+  std::size_t comment_count() const {
+    return comment_count_;
+  }
 
   /// Comment lines with nothing after the colon: the server's heartbeats.
-  std::size_t heartbeats() const { return heartbeats_; }
+  std::size_t heartbeats() const {
+    return heartbeats_;
+  }
 
   /// Blank lines seen (dispatches, whether or not they fired an event).
-  std::size_t blocks() const { return blocks_; }
+  std::size_t blocks() const {
+    return blocks_;
+  }
 
   /// Events fired so far (including those already taken).
-  std::size_t fired() const { return fired_; }
+  std::size_t fired() const {
+    return fired_;
+  }
 
 private:
   void on_line(std::string_view line);
   void dispatch();
 
-  std::string line_;             // the current, unterminated line
-  bool after_cr_ = false;        // the last byte was CR (an LF may follow)
-  bool at_start_ = true;         // a leading BOM is still to be skipped
-  std::string bom_candidate_;    // bytes of a possible BOM at the start
-  std::string data_;             // data buffer
-  std::string event_type_;       // event type buffer
-  std::string id_buffer_;        // last event ID buffer
-  std::string last_event_id_;    // last event ID string of the source
+  std::string line_;          // the current, unterminated line
+  bool after_cr_ = false;     // the last byte was CR (an LF may follow)
+  bool at_start_ = true;      // a leading BOM is still to be skipped
+  std::string bom_candidate_; // bytes of a possible BOM at the start
+  std::string data_;          // data buffer
+  std::string event_type_;    // event type buffer
+  std::string id_buffer_;     // last event ID buffer
+  std::string last_event_id_; // last event ID string of the source
   std::optional<std::int64_t> retry_ms_;
   std::vector<std::string> comments_;
   std::size_t comment_count_ = 0;
@@ -138,8 +154,8 @@ public:
 
   /// Events up to and including the first for which `done(event)` holds;
   /// stops early (without such an event last) on timeout or end.
-  std::vector<sse_event> read_until(const std::function<bool(const sse_event&)>& done,
-                                    millis timeout);
+  std::vector<sse_event>
+  read_until(const std::function<bool(const sse_event&)>& done, millis timeout);
 
   /// Reads (parsing, keeping events queued) until `condition()` holds;
   /// false if the timeout passed or the connection ended first.
@@ -154,28 +170,46 @@ public:
   void drain_for(millis window);
 
   /// Events parsed but not yet taken.
-  std::deque<sse_event>& pending() { return parser_.events(); }
+  std::deque<sse_event>& pending() {
+    return parser_.events();
+  }
 
   /// Closes our side. Idempotent.
   void close();
 
   /// The head was 200 and the connection has not ended (nor been closed).
-  bool is_open() const { return open_ && !ended_ && !closed_; }
+  bool is_open() const {
+    return open_ && !ended_ && !closed_;
+  }
 
   /// The server closed the connection (EOF) or it failed (reset).
-  bool ended() const { return ended_; }
+  bool ended() const {
+    return ended_;
+  }
 
   /// How the connection ended ("" while open or after our own close).
-  const std::string& end_reason() const { return end_reason_; }
+  const std::string& end_reason() const {
+    return end_reason_;
+  }
 
-  const sse_parser& parser() const { return parser_; }
-  std::string last_event_id() const { return parser_.last_event_id(); }
-  std::size_t heartbeats() const { return parser_.heartbeats(); }
-  std::uint64_t body_bytes() const { return body_bytes_; }
+  const sse_parser& parser() const {
+    return parser_;
+  }
+  std::string last_event_id() const {
+    return parser_.last_event_id();
+  }
+  std::size_t heartbeats() const {
+    return parser_.heartbeats();
+  }
+  std::uint64_t body_bytes() const {
+    return body_bytes_;
+  }
 
   /// Shrinks the socket's receive buffer before connecting, so that a
   /// client that never reads stops the server's writes early.
-  void set_receive_buffer(int bytes) { receive_buffer_ = bytes; }
+  void set_receive_buffer(int bytes) {
+    receive_buffer_ = bytes;
+  }
 
 private:
   struct io;
@@ -240,8 +274,9 @@ public:
   std::string last_event_id() const;
 
   /// Waits until `condition(events())` holds; false on timeout.
-  bool wait_for(const std::function<bool(const std::vector<sse_event>&)>& condition,
-                std::chrono::milliseconds timeout) const;
+  bool
+  wait_for(const std::function<bool(const std::vector<sse_event>&)>& condition,
+           std::chrono::milliseconds timeout) const;
 
   /// Waits until the stream's lastEventId is `id`; false on timeout.
   bool wait_last_event_id(const std::string& id,

@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int user_count = 100;
-constexpr int neighbours = 3;    // 6 conversations a user, 300 in all
+constexpr int neighbours = 3; // 6 conversations a user, 300 in all
 constexpr int poster_threads = 16;
 constexpr int posts_per_thread = 128; // 2,048 messages
 
@@ -34,7 +34,8 @@ TEST_CASE("200 streams of 100 users get exactly their events while 16 "
   verbose("server up");
   auto world = load_world::ring(client, user_count, neighbours);
   verbose("users and conversations made");
-  REQUIRE(world.conversations.size() == static_cast<std::size_t>(user_count * neighbours));
+  REQUIRE(world.conversations.size()
+          == static_cast<std::size_t>(user_count * neighbours));
 
   // Two tabs a user: one plain, one with include_own (another device).
   std::vector<std::unique_ptr<sse_recorder>> recorders;
@@ -43,10 +44,11 @@ TEST_CASE("200 streams of 100 users get exactly their events while 16 "
   for (int u = 0; u < user_count; ++u)
     for (bool own : {false, true}) {
       recorders.push_back(std::make_unique<sse_recorder>());
-      auto response = recorders.back()->start(server.port(),
-                                              world.users[static_cast<std::size_t>(u)].token,
-                                              own ? "include_own=true" : "");
-      INFO("stream of user " << u << ": " << response.status << " " << response.body);
+      auto response = recorders.back()->start(
+        server.port(), world.users[static_cast<std::size_t>(u)].token,
+        own ? "include_own=true" : "");
+      INFO("stream of user " << u << ": " << response.status << " "
+                             << response.body);
       REQUIRE(response.status == 200);
       records.push_back({u, own, 0, {}});
     }
@@ -69,7 +71,8 @@ TEST_CASE("200 streams of 100 users get exactly their events while 16 "
     if (attempt.result != post_attempt::outcome::created)
       failures.push_back(std::to_string(attempt.status) + " " + attempt.error);
   INFO(summary(failures));
-  REQUIRE(attempts.size() == static_cast<std::size_t>(poster_threads * posts_per_thread));
+  REQUIRE(attempts.size()
+          == static_cast<std::size_t>(poster_threads * posts_per_thread));
   REQUIRE(failures.empty());
 
   // Wait (bounded, one deadline for all) until every stream has all of
@@ -78,8 +81,8 @@ TEST_CASE("200 streams of 100 users get exactly their events while 16 "
   for (std::size_t r = 0; r < recorders.size(); ++r) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
-    wait_complete(world, attempts, *recorders[r], records[r].user, records[r].include_own,
-                  std::max(left, 0ms));
+    wait_complete(world, attempts, *recorders[r], records[r].user,
+                  records[r].include_own, std::max(left, 0ms));
   }
   verbose("streams complete");
   std::this_thread::sleep_for(300ms);
@@ -90,7 +93,8 @@ TEST_CASE("200 streams of 100 users get exactly their events while 16 "
     recorders[r]->stop();
     records[r].events = recorders[r]->events();
     received += static_cast<std::int64_t>(records[r].events.size());
-    INFO("user " << records[r].user << " include_own " << records[r].include_own);
+    INFO("user " << records[r].user << " include_own "
+                 << records[r].include_own);
     CHECK(recorders[r]->error().empty());
     CHECK(recorders[r]->ends() == 0); // never cut
   }
@@ -99,7 +103,8 @@ TEST_CASE("200 streams of 100 users get exactly their events while 16 "
   CHECK(problems.empty());
   // Each message reaches 3 streams: the receiver's two, the sender's own tab.
   CHECK(received == static_cast<std::int64_t>(3 * attempts.size()));
-  CHECK(metric_value(server.port(), "parley_sse_events_delivered_total") >= received);
+  CHECK(metric_value(server.port(), "parley_sse_events_delivered_total")
+        >= received);
 
   verbose("checked " + std::to_string(received) + " events");
   // The inbox agrees: each user resuming from 0 on a fresh connection gets
@@ -109,8 +114,9 @@ TEST_CASE("200 streams of 100 users get exactly their events while 16 "
       continue;
     INFO("resume from 0 as user " << record.user);
     sse_client stream{server.port()};
-    auto response = stream.connect(world.users[static_cast<std::size_t>(record.user)].token,
-                                   {}, std::string{"0"});
+    auto response
+      = stream.connect(world.users[static_cast<std::size_t>(record.user)].token,
+                       {}, std::string{"0"});
     REQUIRE(response.status == 200);
     auto replayed = stream.read_events(record.events.size(), 10s);
     REQUIRE(replayed.size() == record.events.size());

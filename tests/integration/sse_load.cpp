@@ -1,9 +1,9 @@
 #include "sse_load.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <chrono>
 #include <random>
 #include <set>
 #include <sstream>
@@ -64,7 +64,8 @@ received(const content_index& index, const stream_record& record) {
       auto message = event.json();
       auto at = index.find(message.at("content").get<std::string>());
       if (at >= 0)
-        out.emplace(at, std::make_pair(message.at("id").get<std::string>(), event.seq()));
+        out.emplace(
+          at, std::make_pair(message.at("id").get<std::string>(), event.seq()));
     } catch (const std::exception&) {
       // reported by check_stream
     }
@@ -85,10 +86,12 @@ load_world load_world::ring(const api& client, int users, int neighbours) {
       int j = (i + d) % users;
       if (j == i || !pairs.emplace(std::min(i, j), std::max(i, j)).second)
         continue;
-      auto conversation = client.start_conversation(world.users[static_cast<std::size_t>(i)],
-                                                    world.users[static_cast<std::size_t>(j)].username);
+      auto conversation = client.start_conversation(
+        world.users[static_cast<std::size_t>(i)],
+        world.users[static_cast<std::size_t>(j)].username);
       int index = static_cast<int>(world.conversations.size());
-      world.conversations.push_back({conversation.at("id").get<std::string>(), i, j});
+      world.conversations.push_back(
+        {conversation.at("id").get<std::string>(), i, j});
       world.conversation_index[world.conversations.back().id] = index;
       world.conversations_of[static_cast<std::size_t>(i)].push_back(index);
       world.conversations_of[static_cast<std::size_t>(j)].push_back(index);
@@ -106,7 +109,7 @@ bool load_world::in(int user, int index) const {
 poster_pool::poster_pool(const load_world& world,
                          std::atomic<std::uint16_t>& port, int threads,
                          std::uint32_t seed)
-  : world_(world), port_(port), threads_(threads), seed_(seed) {}
+    : world_(world), port_(port), threads_(threads), seed_(seed) {}
 
 poster_pool::~poster_pool() {
   stop();
@@ -145,7 +148,8 @@ void poster_pool::run(int thread, int per_thread) {
   std::mt19937 rng{seed_ + static_cast<std::uint32_t>(thread) * 7919u};
   std::vector<int> owned;
   for (int u = 0; u < static_cast<int>(world_.users.size()); ++u)
-    if (u % threads_ == thread && !world_.conversations_of[static_cast<std::size_t>(u)].empty())
+    if (u % threads_ == thread
+        && !world_.conversations_of[static_cast<std::size_t>(u)].empty())
       owned.push_back(u);
   for (int n = 0; n < per_thread && !owned.empty() && !stop_; ++n) {
     auto port = port_.load();
@@ -157,16 +161,19 @@ void poster_pool::run(int thread, int per_thread) {
       break;
     post_attempt attempt;
     attempt.sender = owned[rng() % owned.size()];
-    const auto& mine = world_.conversations_of[static_cast<std::size_t>(attempt.sender)];
+    const auto& mine
+      = world_.conversations_of[static_cast<std::size_t>(attempt.sender)];
     attempt.conversation = mine[rng() % mine.size()];
     attempt.content = load_content(thread, n);
     const auto& user = world_.users[static_cast<std::size_t>(attempt.sender)];
-    const auto& id = world_.conversations[static_cast<std::size_t>(attempt.conversation)].id;
+    const auto& id
+      = world_.conversations[static_cast<std::size_t>(attempt.conversation)].id;
     try {
-      auto response = request(port, "POST", "/api/conversations/" + id + "/messages",
-                              json{{"content", attempt.content}}.dump(),
-                              {{"Authorization", "Bearer " + user.token},
-                               {"Content-Type", "application/json"}});
+      auto response
+        = request(port, "POST", "/api/conversations/" + id + "/messages",
+                  json{{"content", attempt.content}}.dump(),
+                  {{"Authorization", "Bearer " + user.token},
+                   {"Content-Type", "application/json"}});
       attempt.status = response.status;
       if (response.status == 201) {
         attempt.result = post_attempt::outcome::created;
@@ -204,7 +211,8 @@ std::vector<std::string> check_stream(const load_world& world,
   std::set<int> got;
   for (std::size_t i = 0; i < record.events.size(); ++i) {
     const auto& event = record.events[i];
-    auto where = who + " event #" + std::to_string(i) + " (id " + event.last_event_id + "): ";
+    auto where = who + " event #" + std::to_string(i) + " (id "
+                 + event.last_event_id + "): ";
     if (event.type != "message") {
       problems.push_back(where + "type " + event.type + " " + event.data);
       continue;
@@ -219,13 +227,14 @@ std::vector<std::string> check_stream(const load_world& world,
       continue;
     }
     if (seq <= last)
-      problems.push_back(where + "seq not increasing (after " + std::to_string(last) + ")");
+      problems.push_back(where + "seq not increasing (after "
+                         + std::to_string(last) + ")");
     else if (record.include_own && seq != last + 1)
       problems.push_back(where + "gap: seqs " + std::to_string(last + 1) + ".."
                          + std::to_string(seq - 1) + " missing");
     last = std::max(last, seq);
-    if (!message.is_object() || !message.contains("content") || !message["content"].is_string()
-        || !message.contains("id")) {
+    if (!message.is_object() || !message.contains("content")
+        || !message["content"].is_string() || !message.contains("id")) {
       problems.push_back(where + "not a Message: " + event.data);
       continue;
     }
@@ -237,9 +246,12 @@ std::vector<std::string> check_stream(const load_world& world,
     const auto& attempt = attempts[static_cast<std::size_t>(at)];
     bool own = attempt.sender == record.user;
     if (!world.in(record.user, attempt.conversation))
-      problems.push_back(where + "a message of someone else's conversation: " + event.data);
+      problems.push_back(
+        where + "a message of someone else's conversation: " + event.data);
     if (message.value("conversationId", json{})
-        != json(world.conversations[static_cast<std::size_t>(attempt.conversation)].id))
+        != json(
+          world.conversations[static_cast<std::size_t>(attempt.conversation)]
+            .id))
       problems.push_back(where + "wrong conversationId: " + event.data);
     if (message.value("mine", json{}) != json(own))
       problems.push_back(where + "wrong mine: " + event.data);
@@ -247,16 +259,18 @@ std::vector<std::string> check_stream(const load_world& world,
       problems.push_back(where + "own message on a stream without include_own");
     if (attempt.result == post_attempt::outcome::rejected)
       problems.push_back(where + "a message whose POST was answered "
-                         + std::to_string(attempt.status) + " arrived: " + event.data);
+                         + std::to_string(attempt.status)
+                         + " arrived: " + event.data);
     if (attempt.result == post_attempt::outcome::not_sent)
-      problems.push_back(where + "a message whose connection was refused arrived: "
+      problems.push_back(where
+                         + "a message whose connection was refused arrived: "
                          + event.data);
     if (attempt.result == post_attempt::outcome::created) {
       auto expected = attempt.body;
       expected["mine"] = own;
       if (message != expected)
-        problems.push_back(where + "differs from the 201 body " + attempt.body.dump()
-                           + ": " + event.data);
+        problems.push_back(where + "differs from the 201 body "
+                           + attempt.body.dump() + ": " + event.data);
     }
     if (!ids.insert(message["id"].dump()).second || !got.insert(at).second)
       problems.push_back(where + "duplicate: " + event.data);
@@ -266,15 +280,16 @@ std::vector<std::string> check_stream(const load_world& world,
     if (attempt.result == post_attempt::outcome::created
         && belongs(world, attempt, record.user, record.include_own)
         && got.count(static_cast<int>(i)) == 0)
-      problems.push_back(who + ": missing created message " + attempt.body.dump());
+      problems.push_back(who + ": missing created message "
+                         + attempt.body.dump());
   }
   return problems;
 }
 
-std::vector<std::string> check_world(const load_world& world,
-                                     const std::vector<post_attempt>& attempts,
-                                     const content_index& index,
-                                     const std::vector<stream_record>& records) {
+std::vector<std::string>
+check_world(const load_world& world, const std::vector<post_attempt>& attempts,
+            const content_index& index,
+            const std::vector<stream_record>& records) {
   std::vector<std::string> problems;
   std::vector<std::map<int, std::pair<std::string, std::int64_t>>> seen;
   for (const auto& record : records)
@@ -287,9 +302,11 @@ std::vector<std::string> check_world(const load_world& world,
     for (const auto& [at, id_seq] : seen[r]) {
       auto [it, fresh] = id_of.emplace(at, id_seq.first);
       if (!fresh && it->second != id_seq.first)
-        problems.push_back("message '" + attempts[static_cast<std::size_t>(at)].content
-                           + "' has ids " + it->second + " and " + id_seq.first);
-      auto [jt, new_seq] = seq_of.emplace(std::make_pair(records[r].user, at), id_seq.second);
+        problems.push_back(
+          "message '" + attempts[static_cast<std::size_t>(at)].content
+          + "' has ids " + it->second + " and " + id_seq.first);
+      auto [jt, new_seq]
+        = seq_of.emplace(std::make_pair(records[r].user, at), id_seq.second);
       if (!new_seq && jt->second != id_seq.second)
         problems.push_back(describe(records[r]) + ": message " + id_seq.first
                            + " has seqs " + std::to_string(jt->second) + " and "
@@ -305,8 +322,9 @@ std::vector<std::string> check_world(const load_world& world,
     for (std::size_t r = 0; r < records.size(); ++r)
       if (belongs(world, attempt, records[r].user, records[r].include_own)
           && seen[r].count(at) == 0)
-        problems.push_back(describe(records[r]) + ": missing message " + id
-                           + " (POST without answer, but committed: others got it)");
+        problems.push_back(
+          describe(records[r]) + ": missing message " + id
+          + " (POST without answer, but committed: others got it)");
   }
 
   // Both participants see a conversation's messages in the same order.
@@ -321,7 +339,8 @@ std::vector<std::string> check_world(const load_world& world,
     for (int user : {conversation.a, conversation.b}) {
       std::vector<std::pair<std::int64_t, int>> by_seq;
       for (const auto& entry : by_user[user])
-        if (attempts[static_cast<std::size_t>(entry.second)].conversation == static_cast<int>(c))
+        if (attempts[static_cast<std::size_t>(entry.second)].conversation
+            == static_cast<int>(c))
           by_seq.push_back(entry);
       std::vector<int> order;
       for (const auto& entry : by_seq)
@@ -340,17 +359,19 @@ std::vector<std::string> check_world(const load_world& world,
       if (in_a.count(at))
         b_common.push_back(at);
     if (a_common != b_common)
-      problems.push_back("conversation " + conversation.id
-                         + ": the participants' streams order its messages differently");
+      problems.push_back(
+        "conversation " + conversation.id
+        + ": the participants' streams order its messages differently");
   }
   return problems;
 }
 
 } // namespace
 
-std::vector<std::string> check_streams(const load_world& world,
-                                       const std::vector<post_attempt>& attempts,
-                                       const std::vector<stream_record>& records) {
+std::vector<std::string>
+check_streams(const load_world& world,
+              const std::vector<post_attempt>& attempts,
+              const std::vector<stream_record>& records) {
   content_index index{attempts};
   std::vector<std::string> problems;
   for (const auto& record : records) {
@@ -363,8 +384,8 @@ std::vector<std::string> check_streams(const load_world& world,
 }
 
 std::size_t expected_created(const load_world& world,
-                             const std::vector<post_attempt>& attempts, int user,
-                             bool include_own) {
+                             const std::vector<post_attempt>& attempts,
+                             int user, bool include_own) {
   std::size_t n = 0;
   for (const auto& attempt : attempts)
     if (attempt.result == post_attempt::outcome::created
@@ -387,7 +408,8 @@ bool wait_complete(const load_world& world,
   return recorder.wait_for(
     [&](const std::vector<sse_event>& events) {
       for (; checked < events.size(); ++checked) {
-        auto message = nlohmann::json::parse(events[checked].data, nullptr, false);
+        auto message
+          = nlohmann::json::parse(events[checked].data, nullptr, false);
         if (message.is_object() && message.contains("content")
             && message["content"].is_string()
             && needed.count(message["content"].get<std::string>()) != 0)
@@ -406,10 +428,12 @@ void verbose(const std::string& line) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::chrono::steady_clock::now() - start)
               .count();
-  std::fprintf(stderr, "[%6.2f s] %s\n", static_cast<double>(ms) / 1000.0, line.c_str());
+  std::fprintf(stderr, "[%6.2f s] %s\n", static_cast<double>(ms) / 1000.0,
+               line.c_str());
 }
 
-std::string summary(const std::vector<std::string>& problems, std::size_t limit) {
+std::string summary(const std::vector<std::string>& problems,
+                    std::size_t limit) {
   std::ostringstream out;
   out << problems.size() << " problem(s)";
   for (std::size_t i = 0; i < problems.size() && i < limit; ++i)

@@ -32,8 +32,9 @@ struct load_world {
 
   std::vector<user_session> users;
   std::vector<conversation> conversations;
-  std::map<std::string, int> conversation_index;  // id -> index
-  std::vector<std::vector<int>> conversations_of; // user -> conversation indices
+  std::map<std::string, int> conversation_index; // id -> index
+  std::vector<std::vector<int>>
+    conversations_of; // user -> conversation indices
 
   /// REQUIREs every login and conversation; call from the test thread.
   static load_world ring(const api& client, int users, int neighbours);
@@ -81,7 +82,9 @@ public:
   bool wait_done(std::chrono::milliseconds timeout);
 
   /// Number of 201s so far.
-  std::size_t created() const { return created_; }
+  std::size_t created() const {
+    return created_;
+  }
 
   /// Every attempt so far.
   std::vector<post_attempt> attempts() const;
@@ -131,9 +134,10 @@ struct stream_record {
 /// message has one id everywhere and one seq per user, and the two
 /// participants of a conversation saw its messages in the same order
 /// (commit order).
-std::vector<std::string> check_streams(const load_world& world,
-                                       const std::vector<post_attempt>& attempts,
-                                       const std::vector<stream_record>& records);
+std::vector<std::string>
+check_streams(const load_world& world,
+              const std::vector<post_attempt>& attempts,
+              const std::vector<stream_record>& records);
 
 /// The number of events `record`'s stream must at least get: the 201s that
 /// belong to it.

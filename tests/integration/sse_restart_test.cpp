@@ -9,8 +9,8 @@
 // increase (gap-free on include_own streams); and a message of unknown
 // outcome that reached one stream reached every stream it belongs on.
 
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <memory>
 #include <random>
 #include <set>
@@ -35,7 +35,8 @@ constexpr std::size_t messages_per_phase = 150;
 /// Waits (bounded) until the posters have `count` 201s.
 bool wait_created(const poster_pool& posters, std::size_t count) {
   auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (posters.created() < count && std::chrono::steady_clock::now() < deadline)
+  while (posters.created() < count
+         && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(10ms);
   return posters.created() >= count;
 }
@@ -53,9 +54,9 @@ void restart_mid_flow(bool crash) {
     for (bool own : {false, true}) {
       recorders.push_back(std::make_unique<sse_recorder>());
       queries.push_back(own ? "include_own=true" : "");
-      auto response = recorders.back()->start(server->port(),
-                                              world.users[static_cast<std::size_t>(u)].token,
-                                              queries.back());
+      auto response = recorders.back()->start(
+        server->port(), world.users[static_cast<std::size_t>(u)].token,
+        queries.back());
       REQUIRE(response.status == 200);
       records.push_back({u, own, 0, {}});
     }
@@ -74,8 +75,9 @@ void restart_mid_flow(bool crash) {
     CHECK(server->kill_hard() == -SIGKILL);
   } else {
     auto status = server->stop();
-    INFO("server stdout (tail): " << server->output().substr(
-           server->output().size() > 3000 ? server->output().size() - 3000 : 0));
+    INFO(
+      "server stdout (tail): " << server->output().substr(
+        server->output().size() > 3000 ? server->output().size() - 3000 : 0));
     CHECK(status == 0);
   }
   port = 0; // posters wait for the next server
@@ -99,9 +101,10 @@ void restart_mid_flow(bool crash) {
     auto cursor = recorders[r]->last_event_id();
     INFO("stream " << r << " resumes from '" << cursor << "'");
     REQUIRE(!cursor.empty());
-    auto response = recorders[r]->start(server->port(),
-                                        world.users[static_cast<std::size_t>(records[r].user)].token,
-                                        queries[r], cursor);
+    auto response = recorders[r]->start(
+      server->port(),
+      world.users[static_cast<std::size_t>(records[r].user)].token, queries[r],
+      cursor);
     INFO(response.status << " " << response.body);
     REQUIRE(response.status == 200);
   }
@@ -119,15 +122,17 @@ void restart_mid_flow(bool crash) {
     refused += attempt.result == post_attempt::outcome::not_sent;
     if (attempt.result == post_attempt::outcome::rejected) {
       ++rejected;
-      rejections.push_back(std::to_string(attempt.status) + " " + attempt.error);
+      rejections.push_back(std::to_string(attempt.status) + " "
+                           + attempt.error);
     }
   }
   // Both kinds are allowed (the checks below account for them); listed for
   // the report.
   verbose(std::to_string(attempts.size()) + " attempts, "
-          + std::to_string(posters.created()) + " created, " + std::to_string(unknown)
-          + " without answer, " + std::to_string(refused) + " refused, "
-          + std::to_string(rejected) + " rejected");
+          + std::to_string(posters.created()) + " created, "
+          + std::to_string(unknown) + " without answer, "
+          + std::to_string(refused) + " refused, " + std::to_string(rejected)
+          + " rejected");
   INFO(attempts.size() << " attempts, " << posters.created() << " created, "
                        << unknown << " without answer, " << refused
                        << " refused, " << rejected
@@ -137,8 +142,8 @@ void restart_mid_flow(bool crash) {
   for (std::size_t r = 0; r < recorders.size(); ++r) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
-    wait_complete(world, attempts, *recorders[r], records[r].user, records[r].include_own,
-                  std::max(left, 0ms));
+    wait_complete(world, attempts, *recorders[r], records[r].user,
+                  records[r].include_own, std::max(left, 0ms));
   }
   std::this_thread::sleep_for(300ms); // room for a stray duplicate to show
   std::size_t received_after = 0;
@@ -154,8 +159,8 @@ void restart_mid_flow(bool crash) {
     CHECK(recorders[r]->ends() == 1); // only the stop ended it
   }
   CHECK(received_after > received_before);
-  verbose("events before the stop " + std::to_string(received_before) + ", in all "
-          + std::to_string(received_after));
+  verbose("events before the stop " + std::to_string(received_before)
+          + ", in all " + std::to_string(received_after));
 
   auto problems = check_streams(world, attempts, records);
   INFO(summary(problems));
@@ -169,11 +174,13 @@ void restart_mid_flow(bool crash) {
   for (const auto& attempt : attempts)
     if (attempt.result == post_attempt::outcome::unknown)
       for (const auto& data : arrived)
-        if (data.find(nlohmann::json(attempt.content).dump()) != std::string::npos) {
+        if (data.find(nlohmann::json(attempt.content).dump())
+            != std::string::npos) {
           ++committed_unknown;
           break;
         }
-  verbose(std::to_string(committed_unknown) + " of the unanswered POSTs had committed");
+  verbose(std::to_string(committed_unknown)
+          + " of the unanswered POSTs had committed");
 }
 
 } // namespace

@@ -30,8 +30,8 @@ void open_stream(sse_client& stream, const user_session& as,
                  const std::string& query = {},
                  const std::optional<std::string>& last_event_id = {}) {
   auto response = stream.connect(as.token, query, last_event_id);
-  INFO("stream as " << as.username << " query '" << query << "': "
-                    << response.status << " " << response.body);
+  INFO("stream as " << as.username << " query '" << query
+                    << "': " << response.status << " " << response.body);
   REQUIRE(response.status == 200);
 }
 
@@ -62,8 +62,8 @@ sse_event next(sse_client& stream) {
 /// as seen by a receiver for whom `mine` holds.
 void check_event(const sse_event& event, const json& sent, std::int64_t seq,
                  bool mine) {
-  INFO("event type " << event.type << " id " << event.last_event_id
-                     << " data " << event.data);
+  INFO("event type " << event.type << " id " << event.last_event_id << " data "
+                     << event.data);
   CHECK(event.type == "message");
   CHECK(event.last_event_id == std::to_string(seq));
   // One data line: a second one would have been joined with LF.
@@ -82,8 +82,8 @@ json post_message(const api& client, const user_session& from,
 
 /// CHECKs an `event: reset` that moves the cursor to `newest`.
 void check_reset(const sse_event& event, std::int64_t newest) {
-  INFO("event type " << event.type << " id " << event.last_event_id
-                     << " data " << event.data);
+  INFO("event type " << event.type << " id " << event.last_event_id << " data "
+                     << event.data);
   CHECK(event.type == "reset");
   CHECK(event.last_event_id == std::to_string(newest));
   CHECK(event.json() == json{{"lastEventId", std::to_string(newest)}});
@@ -104,8 +104,9 @@ std::int64_t wait_metric(std::uint16_t port, const std::string& name,
 
 } // namespace
 
-TEST_CASE("the SSE test client parses the event-stream format by the WHATWG rules",
-          "[integration][sse]") {
+TEST_CASE(
+  "the SSE test client parses the event-stream format by the WHATWG rules",
+  "[integration][sse]") {
   sse_parser parser;
   // A BOM, retry, a comment and a blank line: no event.
   parser.feed("\xEF\xBB\xBFretry: 2000\n: hello\n\n");
@@ -152,7 +153,8 @@ TEST_CASE("the SSE test client parses the event-stream format by the WHATWG rule
   REQUIRE(parser.events().size() == 1);
   CHECK(parser.events().front().data.empty());
   parser.events().clear();
-  static constexpr char with_nul[] = "retry: 12x\nid: a\0b\nfoo: bar\ndata: z\n\n";
+  static constexpr char with_nul[]
+    = "retry: 12x\nid: a\0b\nfoo: bar\ndata: z\n\n";
   parser.feed(std::string{with_nul, sizeof with_nul - 1});
   CHECK(parser.retry_ms() == 2000);
   REQUIRE(parser.events().size() == 1);
@@ -185,16 +187,20 @@ TEST_CASE("a stream opens at once with the event-stream headers and the user's "
     sse_client stream{server.port()};
     auto response = stream.connect(pair.bob.token);
     REQUIRE(response.status == 200);
-    CHECK(response.header("Content-Type") == "text/event-stream; charset=utf-8");
+    CHECK(response.header("Content-Type")
+          == "text/event-stream; charset=utf-8");
     CHECK(response.header("Cache-Control") == "no-cache, no-store");
     CHECK(response.header("X-Accel-Buffering") == "no");
     CHECK(!response.header("X-Request-Id").empty());
     CHECK(!response.has_header("Content-Length"));
     CHECK(!response.has_header("Content-Encoding"));
     // The retry line and the comment come at once, before any event.
-    REQUIRE(stream.wait_until([&] { return stream.parser().retry_ms().has_value()
-                                           && stream.parser().comment_count() >= 1; },
-                              event_wait));
+    REQUIRE(stream.wait_until(
+      [&] {
+        return stream.parser().retry_ms().has_value()
+               && stream.parser().comment_count() >= 1;
+      },
+      event_wait));
     CHECK(stream.parser().retry_ms() == 2000); // sse-retry defaults to 2s
     CHECK(stream.parser().comments().at(0) == " parley event stream");
     REQUIRE(stream.wait_until([&] { return stream.last_event_id() == "3"; },
@@ -222,7 +228,8 @@ TEST_CASE("the receiver's stream gets a message with its inbox seq and the "
   sse_client bob_stream{server.port()};
   open_fresh(alice_stream, pair.alice, 0);
   open_fresh(bob_stream, pair.bob, 0);
-  auto delivered_before = metric_value(server.port(), "parley_sse_events_delivered_total");
+  auto delivered_before
+    = metric_value(server.port(), "parley_sse_events_delivered_total");
 
   // Newlines, quotes, non-ASCII and a would-be SSE line stay inside one
   // JSON data line.
@@ -249,9 +256,12 @@ TEST_CASE("the receiver's stream gets a message with its inbox seq and the "
   open_fresh(carol_stream, carol, 0);
   auto fourth = post_message(client, pair.alice, pair.id, "fourth");
   check_event(next(bob_stream), fourth, 4, false);
-  auto carol_conversation = client.start_conversation(carol, pair.alice.username)
-                              .at("id").get<std::string>();
-  auto to_carol = post_message(client, pair.alice, carol_conversation, "carol only");
+  auto carol_conversation
+    = client.start_conversation(carol, pair.alice.username)
+        .at("id")
+        .get<std::string>();
+  auto to_carol
+    = post_message(client, pair.alice, carol_conversation, "carol only");
   check_event(next(carol_stream), to_carol, 1, false); // and nothing before it
   // Alice's own messages never reached her stream, bob's did.
   auto from_bob = post_message(client, pair.bob, pair.id, "last");
@@ -298,7 +308,8 @@ TEST_CASE("every open stream of one user gets every event",
   open_fresh(tab3, pair.bob, 0, "include_own=true");
   std::vector<json> sent;
   for (int i = 0; i < 5; ++i)
-    sent.push_back(post_message(client, pair.alice, pair.id, "m" + std::to_string(i)));
+    sent.push_back(
+      post_message(client, pair.alice, pair.id, "m" + std::to_string(i)));
   for (auto* tab : {&tab1, &tab2, &tab3})
     for (int i = 0; i < 5; ++i)
       check_event(next(*tab), sent[static_cast<std::size_t>(i)], i + 1, false);
@@ -320,7 +331,8 @@ TEST_CASE("a stream without a valid token gets 401 JSON before any stream byte",
     auto response = stream.open(target, headers);
     INFO("target " << target);
     check_error(response, 401);
-    CHECK(response.header("Content-Type").find("text/event-stream") == std::string::npos);
+    CHECK(response.header("Content-Type").find("text/event-stream")
+          == std::string::npos);
     return response;
   };
   header_list accept{{"Accept", "text/event-stream"}};
@@ -332,11 +344,14 @@ TEST_CASE("a stream without a valid token gets 401 JSON before any stream byte",
   open_with(accept, "/api/messages");
   open_with(with_bearer("not-a-token"), "/api/messages");
   open_with(with_bearer(corrupt_signature(alice.token)), "/api/messages");
-  open_with(with_bearer(forge_token(alice.id, now - 7200, now - 3600)), "/api/messages");
-  open_with(with_bearer(forge_token("999999999999", now, now + 3600)), "/api/messages");
-  open_with(with_bearer(forge_token(json{{"alg", "HS256"}, {"typ", "JWT"}},
-                                    json{{"sub", alice.id}, {"iat", now}, {"exp", now + 3600}},
-                                    "another-key")),
+  open_with(with_bearer(forge_token(alice.id, now - 7200, now - 3600)),
+            "/api/messages");
+  open_with(with_bearer(forge_token("999999999999", now, now + 3600)),
+            "/api/messages");
+  open_with(with_bearer(forge_token(
+              json{{"alg", "HS256"}, {"typ", "JWT"}},
+              json{{"sub", alice.id}, {"iat", now}, {"exp", now + 3600}},
+              "another-key")),
             "/api/messages");
   open_with(accept, "/api/messages?token=garbage");
   auto cookie = accept;
@@ -385,9 +400,9 @@ TEST_CASE("a stream request whose Accept lacks text/event-stream gets 406 JSON",
   CHECK(metric_value(server.port(), "parley_sse_streams_total") == 0);
   // A browser's Accept list that includes it is fine.
   sse_client stream{server.port()};
-  auto response = stream.open("/api/messages",
-                              {{"Authorization", "Bearer " + alice.token},
-                               {"Accept", "text/html, text/event-stream;q=0.9"}});
+  auto response = stream.open(
+    "/api/messages", {{"Authorization", "Bearer " + alice.token},
+                      {"Accept", "text/html, text/event-stream;q=0.9"}});
   CHECK(response.status == 200);
 }
 
@@ -397,8 +412,10 @@ TEST_CASE("heartbeats arrive on a silent stream", "[integration][sse]") {
   pair_fixture pair{client};
   sse_client stream{server.port()};
   open_fresh(stream, pair.bob, 0);
-  bool beating = stream.wait_until([&] { return stream.heartbeats() >= 2; }, 15s);
-  INFO("heartbeats " << stream.heartbeats() << "; ended: " << stream.end_reason());
+  bool beating
+    = stream.wait_until([&] { return stream.heartbeats() >= 2; }, 15s);
+  INFO("heartbeats " << stream.heartbeats()
+                     << "; ended: " << stream.end_reason());
   REQUIRE(beating);
   CHECK(stream.pending().empty()); // a heartbeat is not an event
   CHECK(stream.last_event_id() == "0");
@@ -440,7 +457,8 @@ TEST_CASE("Last-Event-ID resumes after a disconnect with exactly the missed "
     // The seam: the next event is the next live one, nothing replayed twice.
     auto live = post_message(client, pair.alice, pair.id, "live");
     check_event(next(stream), live, 7, false);
-    CHECK(metric_value(server.port(), "parley_sse_replays_total") > replays_before);
+    CHECK(metric_value(server.port(), "parley_sse_replays_total")
+          > replays_before);
   }
   SECTION("through the Last-Event-ID header with include_own") {
     sse_client stream{server.port()};
@@ -455,7 +473,8 @@ TEST_CASE("Last-Event-ID resumes after a disconnect with exactly the missed "
     check_event(next(stream), live, 7, false);
   }
   SECTION("through the lastEventId and last_event_id query parameters") {
-    std::vector<std::pair<json, std::int64_t>> expected{{m3, 3}, {m5, 5}, {m6, 6}};
+    std::vector<std::pair<json, std::int64_t>> expected{
+      {m3, 3}, {m5, 5}, {m6, 6}};
     for (const std::string key : {"lastEventId", "last_event_id"}) {
       INFO("query parameter " << key);
       sse_client stream{server.port()};
@@ -507,26 +526,30 @@ TEST_CASE("a cursor past the newest seq or a malformed one gets event reset "
     std::optional<std::string> header;
   };
   std::vector<variant> variants{
-    {"", std::string{"3"}},       {"", std::string{"999999"}},
-    {"", std::string{"abc"}},     {"", std::string{"-5"}},
-    {"", std::string{"1.5"}},     {"", std::string{"99999999999999999999999"}},
-    {"lastEventId=xyz", {}},      {"last_event_id=100", {}},
+    {"", std::string{"3"}},   {"", std::string{"999999"}},
+    {"", std::string{"abc"}}, {"", std::string{"-5"}},
+    {"", std::string{"1.5"}}, {"", std::string{"99999999999999999999999"}},
+    {"lastEventId=xyz", {}},  {"last_event_id=100", {}},
   };
   int round = 0;
   for (const auto& v : variants) {
-    INFO("query '" << v.query << "' Last-Event-ID '" << v.header.value_or("(none)") << "'");
+    INFO("query '" << v.query << "' Last-Event-ID '"
+                   << v.header.value_or("(none)") << "'");
     sse_client stream{server.port()};
     open_stream(stream, pair.bob, v.query, v.header);
     auto newest = 2 + round;
     check_reset(next(stream), newest);
     CHECK(stream.last_event_id() == std::to_string(newest));
-    auto live = post_message(client, pair.alice, pair.id, "live " + std::to_string(round));
+    auto live = post_message(client, pair.alice, pair.id,
+                             "live " + std::to_string(round));
     check_event(next(stream), live, newest + 1, false);
     ++round;
   }
   CHECK(wait_metric(server.port(), "parley_sse_resets_total",
                     [&](std::int64_t n) {
-                      return n >= resets_before + static_cast<std::int64_t>(variants.size());
+                      return n
+                             >= resets_before
+                                  + static_cast<std::int64_t>(variants.size());
                     })
         >= resets_before + static_cast<std::int64_t>(variants.size()));
 }
@@ -567,16 +590,19 @@ TEST_CASE("a client that stops reading is cut while another stream of the "
   for (int t = 0; t < 4; ++t)
     posters.emplace_back([&, t] {
       for (int n = 0; !stop && attempts++ < 20000; ++n) {
-        auto content = "p" + std::to_string(t) + "-" + std::to_string(n) + " " + big;
+        auto content
+          = "p" + std::to_string(t) + "-" + std::to_string(n) + " " + big;
         try {
-          auto response = client.post("/api/conversations/" + pair.id + "/messages",
-                                      {{"content", content}}, pair.alice.token);
+          auto response
+            = client.post("/api/conversations/" + pair.id + "/messages",
+                          {{"content", content}}, pair.alice.token);
           std::lock_guard<std::mutex> guard{mutex};
           if (response.status == 201) {
             auto body = response.json();
             sent[body["id"].get<std::string>()] = body;
           } else {
-            failures.push_back(std::to_string(response.status) + " " + response.body);
+            failures.push_back(std::to_string(response.status) + " "
+                               + response.body);
           }
         } catch (const std::exception& e) {
           std::lock_guard<std::mutex> guard{mutex};
@@ -586,7 +612,8 @@ TEST_CASE("a client that stops reading is cut while another stream of the "
     });
   auto deadline = std::chrono::steady_clock::now() + 60s;
   std::int64_t cut = 0;
-  while (cut < 1 && std::chrono::steady_clock::now() < deadline && attempts < 20000) {
+  while (cut < 1 && std::chrono::steady_clock::now() < deadline
+         && attempts < 20000) {
     std::this_thread::sleep_for(100ms);
     cut = metric_value(server.port(), "parley_sse_streams_cut_slow_total");
   }
@@ -610,8 +637,8 @@ TEST_CASE("a client that stops reading is cut while another stream of the "
     60s);
   auto events = reader.events();
   INFO("reader got " << events.size() << " of " << total << " over "
-                     << reader.connections() << " connection(s); error: "
-                     << reader.error());
+                     << reader.connections()
+                     << " connection(s); error: " << reader.error());
   REQUIRE(complete);
   REQUIRE(static_cast<std::int64_t>(events.size()) == total);
   std::set<std::string> seen;
@@ -645,7 +672,8 @@ TEST_CASE("a client that stops reading is cut while another stream of the "
   // (a resume is paced by the queue, but a client that stops again is cut
   // again).
   auto got = prefix;
-  auto cursor = slow.last_event_id().empty() ? std::string{"0"} : slow.last_event_id();
+  auto cursor
+    = slow.last_event_id().empty() ? std::string{"0"} : slow.last_event_id();
   int connections = 0;
   while (got.size() < events.size() && connections < 200) {
     ++connections;
@@ -657,14 +685,15 @@ TEST_CASE("a client that stops reading is cut while another stream of the "
         break;
       got.push_back(std::move(*event));
     }
-    INFO("resume " << connections << " from " << cursor << " ended: "
-                   << resumed.end_reason());
+    INFO("resume " << connections << " from " << cursor
+                   << " ended: " << resumed.end_reason());
     REQUIRE((resumed.ended() || got.size() == events.size()));
     cursor = resumed.last_event_id();
   }
   INFO("connections to resume: " << connections);
-  verbose("slow consumer: " + std::to_string(sent.size()) + " messages, cut after "
-          + std::to_string(prefix.size()) + " events, " + std::to_string(connections)
+  verbose("slow consumer: " + std::to_string(sent.size())
+          + " messages, cut after " + std::to_string(prefix.size())
+          + " events, " + std::to_string(connections)
           + " connection(s) to resume; the reader used "
           + std::to_string(reader.connections()));
   REQUIRE(got.size() == events.size());
@@ -688,12 +717,13 @@ TEST_CASE("a reading client resuming a backlog larger than the queue limit is "
     big += "\xF0\x9F\x98\x80"; // 😀: about 2 KB an event
   std::vector<json> sent;
   for (int i = 0; i < 40; ++i)
-    sent.push_back(post_message(client, pair.alice, pair.id, std::to_string(i) + " " + big));
+    sent.push_back(
+      post_message(client, pair.alice, pair.id, std::to_string(i) + " " + big));
   sse_client stream{server.port()};
   open_stream(stream, pair.bob, {}, "0");
   auto events = stream.read_events(sent.size(), 30s);
-  INFO("got " << events.size() << " of " << sent.size() << "; ended: "
-              << stream.end_reason());
+  INFO("got " << events.size() << " of " << sent.size()
+              << "; ended: " << stream.end_reason());
   CHECK(events.size() == sent.size());
   CHECK(metric_value(server.port(), "parley_sse_streams_cut_slow_total") == 0);
 }
@@ -718,10 +748,12 @@ TEST_CASE("a message created right after a fresh stream opened reaches it",
     if (!event || event->json() != expected || event->seq() != 1) {
       ++missed;
       notes += "\nround " + std::to_string(round)
-               + ": no event; the stream's lastEventId is " + stream.last_event_id();
+               + ": no event; the stream's lastEventId is "
+               + stream.last_event_id();
       if (missed == 1) {
         auto log = server.output();
-        notes += "\nserver log (tail):\n" + log.substr(log.size() > 1200 ? log.size() - 1200 : 0);
+        notes += "\nserver log (tail):\n"
+                 + log.substr(log.size() > 1200 ? log.size() - 1200 : 0);
       }
     }
   }

@@ -69,8 +69,8 @@ std::string base64url_decode(std::string_view text) {
 
 std::string forge_token(const nlohmann::json& header,
                         const nlohmann::json& payload, const std::string& key) {
-  auto signing_input = base64url_encode(header.dump()) + "."
-                       + base64url_encode(payload.dump());
+  auto signing_input
+    = base64url_encode(header.dump()) + "." + base64url_encode(payload.dump());
   return signing_input + "." + base64url_encode(hs256(key, signing_input));
 }
 

@@ -24,8 +24,7 @@ namespace {
 class link : public std::enable_shared_from_this<link> {
 public:
   link(local::socket client, local::socket upstream)
-    : client_(std::move(client)), upstream_(std::move(upstream)) {
-  }
+      : client_(std::move(client)), upstream_(std::move(upstream)) {}
 
   void start() {
     do_read(client_, upstream_, to_upstream_);
@@ -43,11 +42,11 @@ private:
 
   // The references point into *this, which the captured shared_ptr keeps alive.
   void do_read(local::socket& from, local::socket& to, buffer& data) {
-    from.async_read_some(
-      asio::buffer(data), [self = shared_from_this(), &from, &to,
-                           &data](error_code ec, std::size_t n) {
-        self->on_read(ec, n, from, to, data);
-      });
+    from.async_read_some(asio::buffer(data),
+                         [self = shared_from_this(), &from, &to,
+                          &data](error_code ec, std::size_t n) {
+                           self->on_read(ec, n, from, to, data);
+                         });
   }
 
   void on_read(error_code ec, std::size_t n, local::socket& from,
@@ -92,8 +91,8 @@ struct unix_proxy::state {
     local::socket upstream{io};
     upstream.connect(local::endpoint{target}, ec);
     if (!ec) {
-      auto forwarded = std::make_shared<link>(std::move(client),
-                                              std::move(upstream));
+      auto forwarded
+        = std::make_shared<link>(std::move(client), std::move(upstream));
       links.push_back(forwarded);
       forwarded->start();
     }
@@ -111,8 +110,8 @@ struct unix_proxy::state {
 };
 
 unix_proxy::unix_proxy(std::string listen_path, std::string target_path)
-  : listen_path_(std::move(listen_path)), target_path_(std::move(target_path)) {
-}
+    : listen_path_(std::move(listen_path)),
+      target_path_(std::move(target_path)) {}
 
 unix_proxy::~unix_proxy() {
   stop();

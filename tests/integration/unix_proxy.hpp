@@ -32,7 +32,9 @@ public:
 
   /// Connections accepted since construction.
   /// Thread-safe: yes.
-  std::size_t accepted() const { return accepted_; }
+  std::size_t accepted() const {
+    return accepted_;
+  }
 
 private:
   struct state;

@@ -13,8 +13,8 @@ namespace {
 // The search result as strings; REQUIREs 200 and a JSON array of strings.
 std::vector<std::string> search(const api& client, const user_session& as,
                                 const std::string& prefix) {
-  auto response = client.get("/api/usernames?search=" + url_encode(prefix),
-                             as.token);
+  auto response
+    = client.get("/api/usernames?search=" + url_encode(prefix), as.token);
   INFO("search [" << prefix << "]: " << response.status << " "
                   << response.body);
   REQUIRE(response.status == 200);
@@ -86,7 +86,8 @@ TEST_CASE("usernames search treats percent underscore and backslash literally",
   client.check_healthy();
 }
 
-TEST_CASE("usernames search needs a non-empty search", "[integration][usernames]") {
+TEST_CASE("usernames search needs a non-empty search",
+          "[integration][usernames]") {
   server_process server;
   api client{server.port()};
   auto caller = client.login(unique_name("empty"));

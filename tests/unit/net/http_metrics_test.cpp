@@ -108,9 +108,11 @@ TEST_CASE("the metrics text has labelled counters and cumulative histograms",
     R"(parley_db_statement_duration_seconds_count{statement="msg_post"} 1)"));
   // Sums are exact decimal seconds, whatever their size.
   CHECK(has_line(
-    text, R"(parley_db_statement_duration_seconds_sum{statement="slow"} 2.000000001)"));
+    text,
+    R"(parley_db_statement_duration_seconds_sum{statement="slow"} 2.000000001)"));
   CHECK(has_line(
-    text, R"(parley_db_statement_duration_seconds_sum{statement="msg_post"} 0.004)"));
+    text,
+    R"(parley_db_statement_duration_seconds_sum{statement="msg_post"} 0.004)"));
   CHECK(has_line(text, R"(parley_actor_mailbox_messages{actor="broker"} 3)"));
   CHECK(has_line(
     text,
