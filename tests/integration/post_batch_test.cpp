@@ -121,7 +121,15 @@ TEST_CASE("posts queued behind a running statement are saved as one batch "
     return f.ask<message>(msg_post_atom::value, from.id, conv, text);
   };
 
-  // Alone: a batch of one, each.
+  // Alone: a batch of one, each. Before them, both read times are older
+  // than `before` (set when the conversation was made).
+  auto before = itest::psql_value("SELECT clock_timestamp()");
+  auto read_since_before = [&] {
+    return itest::psql_value(
+      "SELECT count(*) FROM participants WHERE conversation_id = "
+      + std::to_string(conv) + " AND messages_read_at >= '" + before + "'");
+  };
+  REQUIRE(read_since_before() == "0");
   auto first = post(alice, "alone 1");
   auto second = post(bob, "alone 2");
   CHECK(batches(f) == 2);
@@ -134,6 +142,8 @@ TEST_CASE("posts queued behind a running statement are saved as one batch "
   CHECK(bob_view.last_message->id == second.id);
   CHECK_FALSE(bob_view.has_unread);
   CHECK(f.ask<conversation>(conv_get_atom::value, alice.id, conv).has_unread);
+  // The read time (SPEC §1's messages_read_at) moved for both senders too.
+  CHECK(read_since_before() == "2");
 
   // Alice's user row held, and her inbox counter moved on by 10 (as another
   // batch would): her next post waits inside its statement, and four more
