@@ -11,6 +11,8 @@ const state = {
   events: null,       // the EventSource
   lastEventId: null,  // of the last event seen, to resume a renewed stream
   loggingOut: null,   // the logout request, which a new login waits for
+  conversations: [],  // the list as shown, most recent activity first
+  listEvents: null,   // messages seen while the list is being fetched
 };
 const $ = (id) => document.getElementById(id);
 
@@ -56,7 +58,8 @@ function logout() {
   if (state.events) state.events.close();
   // Nothing of this user may stay on screen for the next one.
   Object.assign(state, { events: null, me: null, current: null, load: null,
-                         lastEventId: null, shown: new Set() });
+                         lastEventId: null, shown: new Set(),
+                         conversations: [], listEvents: null });
   $("me").textContent = "";
   setStatus("");
   $("conversations").replaceChildren();
@@ -82,10 +85,22 @@ async function start() {
   listen();
 }
 
+// The list is fetched when this page may have missed something (start, a
+// reset, a conversation it does not list yet); otherwise each message moves
+// its conversation up here, without asking the server again.
 async function loadConversations() {
+  const seen = state.listEvents = []; // messages during this request
   const list = await api("GET", "/api/conversations");
-  const ul = $("conversations");
-  ul.replaceChildren(...list.map((c) => {
+  if (state.listEvents !== seen) return; // a newer request will show its list
+  state.listEvents = null;
+  state.conversations = list;
+  // The answer may have been read before some of them committed.
+  seen.forEach(applyToList);
+  renderConversations();
+}
+
+function renderConversations() {
+  $("conversations").replaceChildren(...state.conversations.map((c) => {
     const li = document.createElement("li");
     li.textContent = c.otherParticipant.username;
     li.classList.toggle("unread", c.hasUnreadMessages);
@@ -93,6 +108,35 @@ async function loadConversations() {
     li.onclick = () => openConversation(c).catch(() => {});
     return li;
   }));
+}
+
+// Moves m's conversation to the top, unread unless m is ours or the
+// conversation is open. False if the list does not have it.
+function applyToList(m) {
+  const list = state.conversations;
+  const i = list.findIndex((c) => c.id === m.conversationId);
+  if (i < 0) return false;
+  const c = list[i];
+  if (c.lastMessage && Number(c.lastMessage.id) >= Number(m.id)) return true; // had it
+  list.splice(i, 1);
+  list.unshift(c);
+  c.lastMessage = m;
+  c.hasUnreadMessages = !m.mine && !(state.current && state.current.id === c.id);
+  return true;
+}
+
+// A message sent or received: the list follows it.
+function noteInList(m) {
+  if (state.listEvents) state.listEvents.push(m);
+  if (applyToList(m)) renderConversations();
+  else loadConversations().catch(() => {}); // new to this list
+}
+
+// The open conversation was read (its history load marks it read).
+function markListRead(id) {
+  const c = state.conversations.find((x) => x.id === id);
+  if (c) c.hasUnreadMessages = false;
+  renderConversations();
 }
 
 function addMessage(m) {
@@ -127,7 +171,7 @@ async function openConversation(c) {
   messages.reverse().forEach(addMessage);
   // Live messages that came during the load: after the history, unless in it.
   load.arrived.forEach(addMessage);
-  await loadConversations();
+  markListRead(c.id);
 }
 
 // What the stream may have missed: the list, and the open conversation.
@@ -159,7 +203,7 @@ function listen(lastEventId) {
       if (!m.mine)
         api("POST", `/api/conversations/${m.conversationId}/read_messages`).catch(() => {});
     }
-    loadConversations().catch(() => {});
+    noteInList(m);
   };
   // The server could not resume from our cursor: what we show may have gaps.
   events.addEventListener("reset", (ev) => {
@@ -242,7 +286,7 @@ $("send-form").onsubmit = async (ev) => {
       $("content").value = "";
     }
     $("chat-error").textContent = "";
-    loadConversations().catch(() => {});
+    noteInList(m);
   } catch (e) {
     if (state.token) $("chat-error").textContent = e.message;
   }

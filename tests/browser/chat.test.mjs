@@ -289,6 +289,58 @@ test("what a user sends in one tab shows in their other tabs, once in each", asy
                      ["first", "from tab one", "from tab two"]);
 });
 
+test("live messages move their conversation up the list without fetching it again",
+     async () => {
+  const ivyName = unique("ivy"), jackName = unique("jack"), kimName = unique("kim");
+  const jack = await openAs(jackName);
+  const ivy = await openAs(ivyName);
+  const kim = await openAs(kimName);
+  // Ivy, then Kim, write to Jack: two conversations in his list, Kim's first.
+  for (const [page, text] of [[ivy, "ivy here"], [kim, "kim here"]]) {
+    await page.fill("#search", jackName);
+    await page.click("#search-form button");
+    await page.locator("#send-form").waitFor({ state: "visible" });
+    await send(page, text);
+    await messageItem(page, text).waitFor();
+    await conversationItem(jack, page === ivy ? ivyName : kimName).waitFor();
+  }
+  const listed = () => jack.locator("#conversations li").allTextContents();
+  await jack.waitForFunction(
+    (first) => document.querySelector("#conversations li")?.textContent === first, kimName);
+  assert.deepEqual(await listed(), [kimName, ivyName]);
+
+  // From here on, Jack's page must not ask for the list again.
+  const listRequests = [];
+  jack.on("request", (r) => {
+    if (r.method() === "GET" && new URL(r.url()).pathname === "/api/conversations")
+      listRequests.push(r.url());
+  });
+  // Jack opens Ivy's conversation: read, and still second.
+  await conversationItem(jack, ivyName).click();
+  await messageItem(jack, "ivy here").waitFor();
+  await conversationItem(jack, ivyName).and(jack.locator(":not(.unread)")).waitFor();
+  assert.deepEqual(await listed(), [kimName, ivyName]);
+  // Ivy writes again: her conversation moves up, read (it is open). Then Kim:
+  // hers moves up, unread.
+  const delivered = liveArrival(jack);
+  await send(ivy, "ivy again");
+  await delivered;
+  await messageItem(jack, "ivy again").waitFor();
+  await jack.waitForFunction(
+    (first) => document.querySelector("#conversations li")?.textContent === first, ivyName);
+  assert.equal(await conversationItem(jack, ivyName).getAttribute("class"), "active");
+  await send(kim, "kim again");
+  await conversationItem(jack, kimName).and(jack.locator(".unread")).waitFor();
+  assert.deepEqual(await listed(), [kimName, ivyName]);
+  // Jack's own answer moves Ivy's up again.
+  await send(jack, "jack answers");
+  await messageItem(ivy, "jack answers").waitFor();
+  await jack.waitForFunction(
+    (first) => document.querySelector("#conversations li")?.textContent === first, ivyName);
+  assert.deepEqual(await listed(), [ivyName, kimName]);
+  assert.deepEqual(listRequests, []);
+});
+
 test("a stream refused after a restart (its cookie gone) is renewed, and resumes where it was",
      async () => {
   // A server of its own, restarted on the same port.
