@@ -13,6 +13,7 @@ const state = {
   loggingOut: null,   // the logout request, which a new login waits for
   conversations: [],  // the list as shown, most recent activity first
   listEvents: null,   // messages seen while the list is being fetched
+  listRequests: 0,    // list requests made: only the newest one's answer counts
 };
 const $ = (id) => document.getElementById(id);
 
@@ -89,14 +90,28 @@ async function start() {
 // reset, a conversation it does not list yet); otherwise each message moves
 // its conversation up here, without asking the server again.
 async function loadConversations() {
+  const request = ++state.listRequests;
   const seen = state.listEvents = []; // messages during this request
-  const list = await api("GET", "/api/conversations");
-  if (state.listEvents !== seen) return; // a newer request will show its list
+  let list;
+  try {
+    list = await api("GET", "/api/conversations");
+  } catch (e) {
+    if (request === state.listRequests) state.listEvents = null;
+    throw e;
+  }
+  if (request !== state.listRequests) return; // a newer one shows its list
   state.listEvents = null;
   state.conversations = list;
-  // The answer may have been read before some of them committed.
-  seen.forEach(applyToList);
+  // The open conversation is read (its history load and live messages
+  // mark it), whatever the answer says if it was read before that.
+  const open = list.find((c) => state.current && c.id === state.current.id);
+  if (open) open.hasUnreadMessages = false;
+  // The answer may have been read before some of them committed; one whose
+  // conversation the answer lacks (pushed off the page meanwhile) means
+  // asking again.
+  const missing = seen.filter((m) => !applyToList(m)).length;
   renderConversations();
+  if (missing) await loadConversations();
 }
 
 function renderConversations() {
@@ -163,6 +178,8 @@ async function openConversation(c) {
     if (state.load === load) state.load = null;
     throw e;
   }
+  // The server marked it read, even if the user has moved on.
+  markListRead(c.id);
   // Opened again meanwhile (this one or another): the newer load shows it.
   if (state.load !== load) return;
   state.load = null;
@@ -171,7 +188,6 @@ async function openConversation(c) {
   messages.reverse().forEach(addMessage);
   // Live messages that came during the load: after the history, unless in it.
   load.arrived.forEach(addMessage);
-  markListRead(c.id);
 }
 
 // What the stream may have missed: the list, and the open conversation.
@@ -291,6 +307,13 @@ $("send-form").onsubmit = async (ev) => {
     if (state.token) $("chat-error").textContent = e.message;
   }
 };
+
+// What other tabs and devices read is not in the events: a tab that comes
+// back into view asks for the list again.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && state.me)
+    loadConversations().catch(() => {});
+});
 
 $("logout").onclick = logout;
 start();
