@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
   auto o = *parsed;
   if (o.scenario == "compare")
     return compare_results(o.files[0], o.files[1]);
+  if (o.scenario == "median")
+    return median_results(o.files[0], {o.files.begin() + 1, o.files.end()});
   apply_defaults(o);
   auto limits = fit_fd_limit(o);
   auto load_before = loadavg();

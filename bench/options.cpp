@@ -41,6 +41,7 @@ bool to_pids(const std::string& text, std::vector<int>& out) {
 const char* usage() {
   return R"(usage: parley-bench SCENARIO [flags]
        parley-bench compare PARLEY.json NCHAN.json
+       parley-bench median OUT.json RUN.json...   (the runs' median figures)
 scenarios: idle | chat | fanout | reconnect   (docs/benchmarks.md)
   --target=parley|nchan   server kind (nchan: /pub/<user>, /sub/<user>, no auth)
   --host=127.0.0.1 --port=8080
@@ -170,6 +171,12 @@ std::optional<options> parse_options(int argc, char** argv,
     o.files.assign(positional.begin() + 1, positional.end());
     if (o.files.size() != 2) {
       error = "compare needs two JSON files";
+      return std::nullopt;
+    }
+  } else if (o.scenario == "median") {
+    o.files.assign(positional.begin() + 1, positional.end());
+    if (o.files.size() < 2) {
+      error = "median needs an output file and at least one run";
       return std::nullopt;
     }
   } else if (o.scenario != "idle" && o.scenario != "chat"

@@ -39,7 +39,8 @@ struct options {
   double progress = 5;
   double request_timeout = 10;
   double deadline = 0;            // hard stop for the whole run; 0: computed
-  std::vector<std::string> files; // compare: parley.json nchan.json
+  std::vector<std::string> files; // compare: parley.json nchan.json;
+                                  // median: out.json run.json...
 };
 
 /// Parses argv; on error returns nullopt and fills `error` ("help" when

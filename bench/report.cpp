@@ -1,5 +1,6 @@
 #include "report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -62,6 +63,8 @@ void print_result(const ojson& r) {
       std::printf("    %s\n", line.c_str());
     }
   }
+  print_section("spread of the runs [min, max]",
+                r.value("spread", ojson::object()));
   print_section("checks", r.value("checks", ojson::object()));
   print_section("limits", r.value("limits", ojson::object()));
   std::printf("  load average before/after: %s / %s\n",
@@ -78,14 +81,113 @@ void print_result(const ojson& r) {
   std::fflush(stdout);
 }
 
+namespace {
+
+double median(std::vector<double> xs) {
+  std::sort(xs.begin(), xs.end());
+  auto n = xs.size();
+  return n % 2 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
+}
+
+// The figure `key` of every run, if every run has it as a number.
+bool numbers_of(const std::vector<ojson>& runs, const char* section,
+                const std::string& key, std::vector<double>& out) {
+  out.clear();
+  for (const auto& r : runs) {
+    const auto& part = r.value(section, ojson::object());
+    if (!part.contains(key) || !part[key].is_number())
+      return false;
+    out.push_back(part[key].get<double>());
+  }
+  return true;
+}
+
+} // namespace
+
+ojson median_of(const std::vector<ojson>& runs) {
+  if (runs.empty())
+    return {};
+  const auto& first = runs.front();
+  for (const auto& r : runs)
+    if (r.value("scenario", "") != first.value("scenario", "")
+        || r.value("target", "") != first.value("target", ""))
+      return {};
+  ojson out = first;
+  out.erase("steps"); // per run; each run's own file keeps them
+  out["runs"] = runs.size();
+  ojson figures = ojson::object(), spread = ojson::object(),
+        checks = ojson::object(), failures = ojson::array();
+  std::vector<double> xs;
+  // Copies: items() of a temporary would outlive it.
+  const auto first_figures = first.value("figures", ojson::object());
+  const auto first_checks = first.value("checks", ojson::object());
+  for (const auto& [k, v] : first_figures.items()) {
+    if (!numbers_of(runs, "figures", k, xs)) {
+      figures[k] = v;
+      continue;
+    }
+    figures[k] = median(xs);
+    spread[k] = {*std::min_element(xs.begin(), xs.end()),
+                 *std::max_element(xs.begin(), xs.end())};
+  }
+  for (const auto& [k, v] : first_checks.items()) {
+    if (!numbers_of(runs, "checks", k, xs)) {
+      checks[k] = v;
+      continue;
+    }
+    double sum = 0;
+    for (double x : xs)
+      sum += x;
+    checks[k] = sum;
+  }
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const auto run_failures = runs[i].value("failures", ojson::array());
+    for (const auto& f : run_failures)
+      failures.push_back("run " + std::to_string(i + 1) + ": " + show(f));
+  }
+  out["figures"] = figures;
+  out["spread"] = spread;
+  out["checks"] = checks;
+  out["failures"] = failures;
+  out["ok"] = failures.empty();
+  return out;
+}
+
+int median_results(const std::string& out,
+                   const std::vector<std::string>& runs) {
+  std::vector<ojson> loaded(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i)
+    if (!load(runs[i], loaded[i]))
+      return 2;
+  auto result = median_of(loaded);
+  if (result.empty()) {
+    std::fprintf(stderr, "parley-bench: median of runs of different "
+                         "scenarios or targets\n");
+    return 2;
+  }
+  std::ofstream file{out};
+  file << result.dump(2) << "\n";
+  if (!file) {
+    std::fprintf(stderr, "parley-bench: cannot write %s\n", out.c_str());
+    return 2;
+  }
+  std::printf("median of %zu runs:\n", runs.size());
+  print_result(result);
+  return result["ok"].get<bool>() ? 0 : 1;
+}
+
 int compare_results(const std::string& first, const std::string& second) {
   ojson a, b;
   if (!load(first, a) || !load(second, b))
     return 2;
   auto fa = a.value("figures", ojson::object());
   auto fb = b.value("figures", ojson::object());
-  std::printf("%s: %s vs %s\n", a.value("scenario", "?").c_str(),
+  std::printf("%s: %s vs %s", a.value("scenario", "?").c_str(),
               a.value("target", "?").c_str(), b.value("target", "?").c_str());
+  if (a.contains("runs") || b.contains("runs"))
+    std::printf(" (medians of %d and %d runs)", a.value("runs", 1),
+                b.value("runs", 1));
+  std::printf("\n");
   std::printf("  %-30s %14s %14s %10s\n", "figure",
               a.value("target", "a").c_str(), b.value("target", "b").c_str(),
               "ratio");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "http_parser.hpp"
+#include "report.hpp"
 #include "stats.hpp"
 
 using namespace parley::bench;
@@ -168,4 +169,42 @@ TEST_CASE("ledger counts losses and duplicates per stream") {
   CHECK_FALSE(book.received(2, 0, a)); // stream 2 belongs to user 1
   CHECK(book.lost() == 1);             // stream 1 never got b
   CHECK(book.pending() == 0);
+}
+
+TEST_CASE("the median of runs: figures, spread, summed checks, failures") {
+  using ojson = nlohmann::ordered_json;
+  auto run = [](double p99, double rate, int lost, bool failed) {
+    ojson r;
+    r["scenario"] = "chat";
+    r["target"] = "parley";
+    r["label"] = "chat-1k";
+    r["figures"]
+      = {{"latency_p99_ms", p99}, {"delivered_per_s", rate}, {"note", "text"}};
+    r["steps"] = ojson::array({{{"step", 1}}});
+    r["checks"] = {{"lost", lost}, {"http_errors", 0}};
+    r["failures"] = failed ? ojson::array({"1 event lost"}) : ojson::array();
+    r["ok"] = !failed;
+    return r;
+  };
+  auto three = median_of({run(5.0, 990, 0, false), run(3.0, 1000, 0, false),
+                          run(9.0, 995, 1, true)});
+  CHECK(three["runs"] == 3);
+  CHECK(three["figures"]["latency_p99_ms"] == 5.0);
+  CHECK(three["figures"]["delivered_per_s"] == 995.0);
+  CHECK(three["figures"]["note"] == "text");
+  CHECK(three["spread"]["latency_p99_ms"] == ojson::array({3.0, 9.0}));
+  CHECK(three["checks"]["lost"] == 1.0);
+  CHECK(three["failures"] == ojson::array({"run 3: 1 event lost"}));
+  CHECK(three["ok"] == false);
+  CHECK_FALSE(three.contains("steps"));
+  CHECK(three["label"] == "chat-1k");
+
+  auto two = median_of({run(4.0, 990, 0, false), run(6.0, 1000, 0, false)});
+  CHECK(two["figures"]["latency_p99_ms"] == 5.0); // the middle two's mean
+  CHECK(two["ok"] == true);
+
+  auto other = run(1.0, 1, 0, false);
+  other["target"] = "nchan";
+  CHECK(median_of({run(4.0, 990, 0, false), other}).empty());
+  CHECK(median_of({}).empty());
 }
