@@ -104,7 +104,7 @@ async function loadConversations() {
   state.conversations = list;
   // The open conversation is read (its history load and live messages
   // mark it), whatever the answer says if it was read before that.
-  const open = list.find((c) => state.current && c.id === state.current.id);
+  const open = list.find((c) => isOpen(c.id));
   if (open) open.hasUnreadMessages = false;
   // The answer may have been read before some of them committed; one whose
   // conversation the answer lacks (pushed off the page meanwhile) means
@@ -114,12 +114,17 @@ async function loadConversations() {
   if (missing) await loadConversations();
 }
 
+// Whether conversation `id` is the one open.
+function isOpen(id) {
+  return state.current !== null && state.current.id === id;
+}
+
 function renderConversations() {
   $("conversations").replaceChildren(...state.conversations.map((c) => {
     const li = document.createElement("li");
     li.textContent = c.otherParticipant.username;
     li.classList.toggle("unread", c.hasUnreadMessages);
-    li.classList.toggle("active", state.current && state.current.id === c.id);
+    li.classList.toggle("active", isOpen(c.id));
     li.onclick = () => openConversation(c).catch(() => {});
     return li;
   }));
@@ -136,7 +141,7 @@ function applyToList(m) {
   list.splice(i, 1);
   list.unshift(c);
   c.lastMessage = m;
-  c.hasUnreadMessages = !m.mine && !(state.current && state.current.id === c.id);
+  c.hasUnreadMessages = !m.mine && !isOpen(c.id);
   return true;
 }
 
@@ -213,7 +218,7 @@ function listen(lastEventId) {
   events.onmessage = (ev) => {
     state.lastEventId = ev.lastEventId;
     const m = JSON.parse(ev.data);
-    if (state.current && m.conversationId === state.current.id) {
+    if (isOpen(m.conversationId)) {
       if (state.load) state.load.arrived.push(m); // its history is still loading
       else addMessage(m);
       if (!m.mine)
