@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "http_parser.hpp"
+#include "options.hpp"
 #include "report.hpp"
 #include "stats.hpp"
 
@@ -207,4 +208,21 @@ TEST_CASE("the median of runs: figures, spread, summed checks, failures") {
   other["target"] = "nchan";
   CHECK(median_of({run(4.0, 990, 0, false), other}).empty());
   CHECK(median_of({}).empty());
+}
+
+TEST_CASE("median needs an output file and at least one run") {
+  auto parse = [](std::vector<std::string> args, std::string& error) {
+    args.insert(args.begin(), "parley-bench");
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    return parse_options(static_cast<int>(argv.size()), argv.data(), error);
+  };
+  std::string error;
+  CHECK_FALSE(parse({"median", "out.json"}, error));
+  CHECK(error == "median needs an output file and at least one run");
+  auto ok = parse({"median", "out.json", "run1.json", "run2.json"}, error);
+  REQUIRE(ok);
+  CHECK(ok->files
+        == std::vector<std::string>{"out.json", "run1.json", "run2.json"});
 }
