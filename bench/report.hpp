@@ -16,10 +16,11 @@ int compare_results(const std::string& first, const std::string& second);
 
 /// Several runs of one scenario against one target as one result: each
 /// numeric figure is the runs' median (the mean of the middle two for an
-/// even count), with its [min, max] in "spread"; checks are summed,
-/// failures kept (with their run's number), "runs" says how many.
-/// Metadata (options, limits) are the first run's. Empty if the runs are
-/// of different scenarios or targets.
+/// even count), with its [min, max] in "spread"; checks are summed (the
+/// "_seconds" ones: the slowest run's; live_at_end: the fewest), failures kept
+/// (with their run's number), "runs" says how many. Metadata (options, limits)
+/// are the first run's. Empty if the runs are of different scenarios or
+/// targets.
 nlohmann::ordered_json
 median_of(const std::vector<nlohmann::ordered_json>& runs);
 
