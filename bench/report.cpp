@@ -120,10 +120,14 @@ double combined_check(const std::string& key, const std::vector<double>& xs) {
 } // namespace
 
 ojson median_of(const std::vector<ojson>& runs) {
-  if (runs.empty())
-    return {};
-  const auto& first = runs.front();
+  std::vector<ojson> results; // the runs that wrote one
   for (const auto& r : runs)
+    if (!r.is_null())
+      results.push_back(r);
+  if (results.empty())
+    return {};
+  const auto& first = results.front();
+  for (const auto& r : results)
     if (r.value("scenario", "") != first.value("scenario", "")
         || r.value("target", "") != first.value("target", ""))
       return {};
@@ -137,7 +141,7 @@ ojson median_of(const std::vector<ojson>& runs) {
   const auto first_figures = first.value("figures", ojson::object());
   const auto first_checks = first.value("checks", ojson::object());
   for (const auto& [k, v] : first_figures.items()) {
-    if (!numbers_of(runs, "figures", k, xs)) {
+    if (!numbers_of(results, "figures", k, xs)) {
       figures[k] = v;
       continue;
     }
@@ -146,16 +150,21 @@ ojson median_of(const std::vector<ojson>& runs) {
                  *std::max_element(xs.begin(), xs.end())};
   }
   for (const auto& [k, v] : first_checks.items()) {
-    if (!numbers_of(runs, "checks", k, xs)) {
+    if (!numbers_of(results, "checks", k, xs)) {
       checks[k] = v;
       continue;
     }
     checks[k] = combined_check(k, xs);
   }
   for (size_t i = 0; i < runs.size(); ++i) {
+    const auto run = "run " + std::to_string(i + 1) + ": ";
+    if (runs[i].is_null()) {
+      failures.push_back(run + "no result (its JSON is missing or unreadable)");
+      continue;
+    }
     const auto run_failures = runs[i].value("failures", ojson::array());
     for (const auto& f : run_failures)
-      failures.push_back("run " + std::to_string(i + 1) + ": " + show(f));
+      failures.push_back(run + show(f));
   }
   out["figures"] = figures;
   out["spread"] = spread;
@@ -167,14 +176,16 @@ ojson median_of(const std::vector<ojson>& runs) {
 
 int median_results(const std::string& out,
                    const std::vector<std::string>& runs) {
+  // A run that aborted wrote no JSON: the median is of the others, and the
+  // missing run is a failure, so the rest of a long --repeat is not lost.
   std::vector<ojson> loaded(runs.size());
   for (size_t i = 0; i < runs.size(); ++i)
     if (!load(runs[i], loaded[i]))
-      return 2;
+      loaded[i] = nullptr;
   auto result = median_of(loaded);
   if (result.empty()) {
-    std::fprintf(stderr, "parley-bench: median of runs of different "
-                         "scenarios or targets\n");
+    std::fprintf(stderr, "parley-bench: no run has a result, or the runs are "
+                         "of different scenarios or targets\n");
     return 2;
   }
   std::ofstream file{out};

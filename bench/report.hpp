@@ -18,9 +18,10 @@ int compare_results(const std::string& first, const std::string& second);
 /// numeric figure is the runs' median (the mean of the middle two for an
 /// even count), with its [min, max] in "spread"; checks are summed (the
 /// "_seconds" ones: the slowest run's; live_at_end: the fewest), failures kept
-/// (with their run's number), "runs" says how many. Metadata (options, limits)
-/// are the first run's. Empty if the runs are of different scenarios or
-/// targets.
+/// (with their run's number), "runs" says how many. A null run is one that
+/// left no result: the figures are the others', and it is a failure.
+/// Metadata (options, limits) are the first result's. Empty if no run has a
+/// result or the runs are of different scenarios or targets.
 nlohmann::ordered_json
 median_of(const std::vector<nlohmann::ordered_json>& runs);
 

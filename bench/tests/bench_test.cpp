@@ -213,6 +213,18 @@ TEST_CASE("the median of runs: figures, spread, combined checks, failures") {
   other["target"] = "nchan";
   CHECK(median_of({run(4.0, 990, 0, false), other}).empty());
   CHECK(median_of({}).empty());
+
+  // A run that left no result: the others' figures, and a failure for it.
+  auto gap
+    = median_of({run(4.0, 990, 0, false), nullptr, run(6.0, 1000, 0, false)});
+  CHECK(gap["runs"] == 3);
+  CHECK(gap["figures"]["latency_p99_ms"] == 5.0);
+  CHECK(gap["checks"]["lost"] == 0.0);
+  CHECK(
+    gap["failures"]
+    == ojson::array({"run 2: no result (its JSON is missing or unreadable)"}));
+  CHECK(gap["ok"] == false);
+  CHECK(median_of({nullptr, nullptr}).empty());
 }
 
 TEST_CASE("median needs an output file and at least one run") {
