@@ -14,6 +14,8 @@ const state = {
   conversations: [],  // the list as shown, most recent activity first
   listEvents: null,   // messages seen while the list is being fetched
   listRequests: 0,    // list requests made: only the newest one's answer counts
+  listRetry: null,    // the timer of the next try after a failed list request
+  listDelay: 1000,    // ms before that try; doubles up to 30 s, reset by a success
 };
 const $ = (id) => document.getElementById(id);
 
@@ -57,10 +59,12 @@ function logout() {
   state.token = null;
   state.session += 1;
   if (state.events) state.events.close();
+  clearTimeout(state.listRetry);
   // Nothing of this user may stay on screen for the next one.
   Object.assign(state, { events: null, me: null, current: null, load: null,
                          lastEventId: null, shown: new Set(),
-                         conversations: [], listEvents: null });
+                         conversations: [], listEvents: null,
+                         listRetry: null, listDelay: 1000 });
   $("me").textContent = "";
   setStatus("");
   $("conversations").replaceChildren();
@@ -88,7 +92,8 @@ async function start() {
 
 // The list is fetched when this page may have missed something (start, a
 // reset, a conversation it does not list yet); otherwise each message moves
-// its conversation up here, without asking the server again.
+// its conversation up here, without asking the server again. Resolves true
+// when its answer is shown, false when a newer request's answer is.
 async function loadConversations() {
   const request = ++state.listRequests;
   const seen = state.listEvents = []; // messages during this request
@@ -99,7 +104,7 @@ async function loadConversations() {
     if (request === state.listRequests) state.listEvents = null;
     throw e;
   }
-  if (request !== state.listRequests) return; // a newer one shows its list
+  if (request !== state.listRequests) return false; // a newer one shows its list
   state.listEvents = null;
   state.conversations = list;
   // The open conversation is read (its history load and live messages
@@ -111,7 +116,26 @@ async function loadConversations() {
   // asking again.
   const missing = seen.filter((m) => !applyToList(m)).length;
   renderConversations();
-  if (missing) await loadConversations();
+  return missing ? loadConversations() : true;
+}
+
+// Fetches the list; a failure (the network, a restarting server) tries
+// again later, so a conversation new to this tab is not lost until the next
+// fetch. One timer at a time; logging out ends it.
+function refreshList() {
+  const session = state.session;
+  loadConversations().then((shown) => {
+    if (!shown) return; // superseded: the newer request decides
+    clearTimeout(state.listRetry); // this answer is the one it would fetch
+    Object.assign(state, { listRetry: null, listDelay: 1000 });
+  }, () => {
+    if (session !== state.session || state.listRetry) return;
+    state.listRetry = setTimeout(() => {
+      state.listRetry = null;
+      if (session === state.session) refreshList();
+    }, state.listDelay);
+    state.listDelay = Math.min(state.listDelay * 2, 30000);
+  });
 }
 
 // Whether conversation `id` is the one open.
@@ -149,7 +173,7 @@ function applyToList(m) {
 function noteInList(m) {
   if (state.listEvents) state.listEvents.push(m);
   if (applyToList(m)) renderConversations();
-  else loadConversations().catch(() => {}); // new to this list
+  else refreshList(); // new to this list
 }
 
 // The open conversation was read (its history load marks it read).
@@ -197,7 +221,7 @@ async function openConversation(c) {
 
 // What the stream may have missed: the list, and the open conversation.
 function refresh() {
-  loadConversations().catch(() => {});
+  refreshList();
   if (state.current) openConversation(state.current).catch(() => {});
 }
 
@@ -316,8 +340,7 @@ $("send-form").onsubmit = async (ev) => {
 // What other tabs and devices read is not in the events: a tab that comes
 // back into view asks for the list again.
 document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState === "visible" && state.me)
-    loadConversations().catch(() => {});
+  if (document.visibilityState === "visible" && state.me) refreshList();
 });
 
 $("logout").onclick = logout;

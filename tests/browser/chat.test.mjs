@@ -348,6 +348,31 @@ test("live messages move their conversation up the list without fetching it agai
   assert.deepEqual(listRequests, []);
 });
 
+test("a failed list request is tried again, so a new conversation still shows", async () => {
+  const leeName = unique("lee"), mayName = unique("may");
+  const may = await openAs(mayName);
+  const lee = await openAs(leeName);
+  // May's next two list requests fail as if the server were restarting.
+  let failed = 0;
+  await may.route((url) => url.pathname === "/api/conversations", (route) => {
+    if (route.request().method() !== "GET" || failed >= 2) return route.continue();
+    failed += 1;
+    return route.fulfill({ status: 503, contentType: "application/json",
+                           body: JSON.stringify({ message: "Service unavailable" }) });
+  });
+  // Lee writes to May: a conversation her list lacks, so her page asks for
+  // the list, which fails twice before it is answered.
+  await lee.fill("#search", mayName);
+  await lee.click("#search-form button");
+  await lee.locator("#send-form").waitFor({ state: "visible" });
+  await send(lee, "lee here");
+  await messageItem(lee, "lee here").waitFor();
+  await conversationItem(may, leeName).and(may.locator(".unread")).waitFor();
+  assert.equal(failed, 2);
+  await may.context().close();
+  await lee.context().close();
+});
+
 test("a stream refused after a restart (its cookie gone) is renewed, and resumes where it was",
      async () => {
   // A server of its own, restarted on the same port.
