@@ -16,10 +16,9 @@ int compare_results(const std::string& first, const std::string& second);
 
 /// Several runs of one scenario against one target as one result: each
 /// numeric figure is the runs' median (the mean of the middle two for an
-/// even count), with its [min, max] in "spread"; checks are summed (the
-/// "_seconds" ones: the slowest run's; live_at_end: the fewest), failures kept
-/// (with their run's number), "runs" says how many. A null run is one that
-/// left no result: the figures are the others', and it is a failure.
+/// even count), with its [min, max] in "spread"; checks (counts) are summed,
+/// failures kept (with their run's number), "runs" says how many. A null run is
+/// one that left no result: the figures are the others', and it is a failure.
 /// Metadata (options, limits) are the first result's. Empty if no run has a
 /// result or the runs are of different scenarios or targets.
 nlohmann::ordered_json

@@ -47,7 +47,7 @@ bool prepare_streams(runner& r, outcome& out) {
     out.failures.push_back("setup: " + error);
     return false;
   }
-  out.checks["setup_seconds"] = round_to(r.elapsed() - t0, 2);
+  out.figures["setup_seconds"] = round_to(r.elapsed() - t0, 2);
   r.create_streams(o.streams);
   auto n = static_cast<uint32_t>(r.streams.size());
   r.set_progress([&r, n] {
@@ -78,7 +78,7 @@ void add_delivery_checks(runner& r, outcome& out, uint64_t http_errors) {
   auto t0 = r.elapsed();
   r.run_until([&r] { return r.book.delivered() >= r.book.expected(); },
               r.opt.drain);
-  out.checks["final_wait_seconds"] = round_to(r.elapsed() - t0, 2);
+  out.figures["final_wait_seconds"] = round_to(r.elapsed() - t0, 2);
   const auto& f = r.faults;
   auto lost = r.book.lost();
   auto& c = out.checks;
