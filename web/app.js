@@ -1,6 +1,7 @@
 // Parley's web client: REST for history, EventSource for live messages.
 "use strict";
 
+const LIST_RETRY_FIRST = 1000, LIST_RETRY_MAX = 30000; // ms between list tries
 const state = {
   token: localStorage.getItem("parley.token"),
   session: 0,         // bumped at logout: answers for an older session are dropped
@@ -15,7 +16,7 @@ const state = {
   listEvents: null,   // messages seen while the list is being fetched
   listRequests: 0,    // list requests made: only the newest one's answer counts
   listRetry: null,    // the timer of the next try after a failed list request
-  listDelay: 1000,    // ms before that try; doubles up to 30 s, reset by a success
+  listDelay: LIST_RETRY_FIRST, // before that try; doubles, reset by a success
 };
 const $ = (id) => document.getElementById(id);
 
@@ -64,7 +65,7 @@ function logout() {
   Object.assign(state, { events: null, me: null, current: null, load: null,
                          lastEventId: null, shown: new Set(),
                          conversations: [], listEvents: null,
-                         listRetry: null, listDelay: 1000 });
+                         listRetry: null, listDelay: LIST_RETRY_FIRST });
   $("me").textContent = "";
   setStatus("");
   $("conversations").replaceChildren();
@@ -127,14 +128,14 @@ function refreshList() {
   loadConversations().then((shown) => {
     if (!shown) return; // superseded: the newer request decides
     clearTimeout(state.listRetry); // this answer is the one it would fetch
-    Object.assign(state, { listRetry: null, listDelay: 1000 });
+    Object.assign(state, { listRetry: null, listDelay: LIST_RETRY_FIRST });
   }, () => {
     if (session !== state.session || state.listRetry) return;
-    state.listRetry = setTimeout(() => {
+    state.listRetry = setTimeout(() => { // logout clears it
       state.listRetry = null;
-      if (session === state.session) refreshList();
+      refreshList();
     }, state.listDelay);
-    state.listDelay = Math.min(state.listDelay * 2, 30000);
+    state.listDelay = Math.min(state.listDelay * 2, LIST_RETRY_MAX);
   });
 }
 
