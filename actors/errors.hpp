@@ -4,6 +4,7 @@
 
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
+#include <caf/make_message.hpp>
 
 namespace parley {
 
@@ -14,6 +15,7 @@ enum class ec : uint8_t {
   db_unavailable, ///< no database connection right now
   db_error,       ///< the database refused a statement (bug or constraint)
   unknown_caller, ///< the token's user does not exist (any more)
+  rate_limited,   ///< too many requests; the context holds the seconds to wait
 };
 
 /// The error category of `ec` values inside a `caf::error`.
@@ -22,6 +24,12 @@ constexpr caf::atom_value error_category = caf::atom("parley");
 /// Lets handlers `return make_error(ec::not_found);`.
 inline caf::error make_error(ec code) {
   return caf::error{static_cast<uint8_t>(code), error_category};
+}
+
+/// A refusal for now: try again in `retry_after_seconds` (Retry-After).
+inline caf::error make_rate_limited(int64_t retry_after_seconds) {
+  return caf::error{static_cast<uint8_t>(ec::rate_limited), error_category,
+                    caf::make_message(retry_after_seconds)};
 }
 
 /// Whether `err` carries `code`.

@@ -39,6 +39,10 @@ parley_config::parley_config() {
     .add(sse_queue_limit, "sse-queue-limit",
          "per-stream queued bytes before the stream is cut")
     .add(max_body, "max-body", "largest accepted request body")
+    .add(post_rate, "post-rate",
+         "message posts per second per user, sustained (0: no limit)")
+    .add(post_burst, "post-burst",
+         "message posts per user allowed at once above post-rate")
     .add(web_root, "web-root", "folder of the static web client")
     .add(log_level, "log-level", "trace, debug, info, warn, error or off");
 }
@@ -163,6 +167,10 @@ std::optional<settings> make_settings(const parley_config& cfg,
   else if (!statement || statement->count() < 100)
     error
       = "parley.db-statement-timeout: expected a duration of at least 100ms";
+  else if (!(cfg.post_rate >= 0) || cfg.post_rate > 1e6)
+    error = "parley.post-rate: expected 0 (no limit) or a positive rate";
+  else if (cfg.post_rate > 0 && cfg.post_burst == 0)
+    error = "parley.post-burst: expected at least 1";
   else if (s.jwt_key.empty())
     error = "parley.jwt-key: could not generate a random key";
   if (!error.empty())
@@ -174,6 +182,8 @@ std::optional<settings> make_settings(const parley_config& cfg,
   s.sse_queue_limit = *queue;
   s.max_body = *body;
   s.db_statement_timeout = *statement;
+  s.post_rate = cfg.post_rate;
+  s.post_burst = cfg.post_burst;
   return s;
 }
 

@@ -30,6 +30,8 @@ struct parley_config : caf::actor_system_config {
   std::string sse_retry = "2s";
   std::string sse_queue_limit = "1MiB";
   std::string max_body = "64KiB";
+  double post_rate = 5;   // messages per second per user; 0: no limit
+  size_t post_burst = 20; // posts allowed at once above the rate
   std::string web_root = "web/";
   std::string log_level = "info";
 
@@ -56,6 +58,8 @@ struct settings {
   size_t sse_queue_limit = 0;
   size_t max_body = 0;
   size_t max_header = 8 * 1024;
+  double post_rate = 5;   ///< messages per second per user; 0: no limit
+  size_t post_burst = 20; ///< posts at once before the rate applies
   std::string web_root;
   std::string log_level;
 };

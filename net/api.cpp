@@ -55,7 +55,8 @@ api::api(caf::actor_system& sys, caf::actor db, caf::actor broker, settings cfg,
          std::shared_ptr<const static_files> files,
          std::shared_ptr<metrics> counters)
     : sys_(sys),
-      gateway_(sys.spawn(gateway, caf::timespan{db_request_timeout})),
+      gateway_(sys.spawn(gateway, caf::timespan{db_request_timeout},
+                         rate_limit{cfg.post_rate, cfg.post_burst})),
       db_(std::move(db)),
       broker_(std::move(broker)),
       cfg_(std::make_shared<const settings>(std::move(cfg))),
@@ -301,10 +302,14 @@ void api::create_message(api_request& r, responder done) {
     return done(validation_error("content", "Message content too long "
                                             "(max 480 characters)"));
   auto caller = r.user_id;
-  ask_db<message>(
-    gateway_, db_, std::move(done), conversation_not_found,
-    [caller](message& m) {
-      return json_response(http::status::created, to_json(m, caller));
+  // Past the caller's post limit: 429, and nothing is written.
+  ask_limited<message>(
+    gateway_, caller, db_,
+    [done, caller](message& m) {
+      done(json_response(http::status::created, to_json(m, caller)));
+    },
+    [done](caf::error& err) {
+      done(error_response(err, conversation_not_found));
     },
     msg_post_atom::value, caller, *id, content);
 }

@@ -15,6 +15,9 @@
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/errors.hpp"
+#include "net/rate_limiter.hpp"
+
 namespace parley {
 
 /// How long an HTTP request waits for the database actors before 503.
@@ -28,6 +31,8 @@ using sweep_atom = caf::atom_constant<caf::atom("gw_sweep")>;
 /// clock thread was woken twice for each request (arm and cancel), ~9 % of
 /// the server's CPU at 1,000 posts/s. One sweep per period answers every
 /// request past its deadline with sec::request_timeout.
+/// It also holds the per-user limits of ask_limited: every request already
+/// passes through this one actor, so the buckets need no lock and no hop.
 struct gateway_state {
   static inline const char* name = "gateway";
 
@@ -41,6 +46,7 @@ struct gateway_state {
   std::map<uint64_t, waiting>
     pending; ///< by id: ids and deadlines rise together
   bool sweep_armed = false;
+  rate_limiter posts; ///< message posts per user (ask_limited)
 };
 
 using gateway_actor = caf::stateful_actor<gateway_state>;
@@ -54,7 +60,9 @@ using ask_job = std::function<void(gateway_actor*)>;
 /// a one-shot actor per request cost a spawn and a clean-up each time.
 /// A request unanswered after `timeout` fails with sec::request_timeout
 /// (up to a twentieth of `timeout` late); a reply after that is dropped.
-caf::behavior gateway(gateway_actor* self, caf::timespan timeout);
+/// `posts` limits each user's message posts (ask_limited).
+caf::behavior gateway(gateway_actor* self, caf::timespan timeout,
+                      rate_limit posts);
 
 namespace detail {
 
@@ -85,6 +93,34 @@ uint64_t track(gateway_actor* self, std::function<void(caf::error)> on_error);
 /// was already answered by the sweep.
 std::function<void(caf::error)> untrack(gateway_actor* self, uint64_t id);
 
+/// Sends `xs...` to `dest` from inside the gateway and hands the reply to
+/// `on_ok(T&)` or `on_error(caf::error&)`, exactly once.
+template <class T, class OnOk, class OnError, class... Ts>
+void start_request(gateway_actor* self, const caf::actor& dest, OnOk on_ok,
+                   OnError on_error, Ts... xs) {
+  // The error callback moves into the gateway's table, its only owner from
+  // here on.
+  auto id
+    = track(self, [on_error = std::move(on_error)](caf::error err) mutable {
+        report(on_error, std::move(err));
+      });
+  // No CAF timeout: the gateway's sweep keeps the deadline.
+  self->request(dest, caf::infinite, std::move(xs)...)
+    .then(
+      [=](T& result) mutable {
+        auto fail = untrack(self, id);
+        if (!fail)
+          return; // answered 503 already
+        // A success callback that threw answers 500.
+        if (!guarded([&] { on_ok(result); }))
+          fail(caf::sec::runtime_error);
+      },
+      [=](caf::error& err) {
+        if (auto fail = untrack(self, id))
+          fail(std::move(err));
+      });
+}
+
 } // namespace detail
 
 /// Sends `xs...` to `dest` through `gateway` and calls `on_ok(T&)` or
@@ -94,30 +130,30 @@ std::function<void(caf::error)> untrack(gateway_actor* self, uint64_t id);
 template <class T, class OnOk, class OnError, class... Ts>
 void ask(const caf::actor& gateway, const caf::actor& dest, OnOk on_ok,
          OnError on_error, Ts... xs) {
+  // The job runs once, so it may move what it captured.
   caf::anon_send(gateway, ask_job{[=](gateway_actor* self) mutable {
-                   // The job runs once: the error callback moves into
-                   // the gateway's table, its only owner from here on.
-                   auto id = detail::track(
-                     self,
-                     [on_error = std::move(on_error)](caf::error err) mutable {
-                       detail::report(on_error, std::move(err));
-                     });
-                   // No CAF timeout: the gateway's sweep keeps the deadline.
-                   self->request(dest, caf::infinite, std::move(xs)...)
-                     .then(
-                       [=](T& result) mutable {
-                         auto fail = detail::untrack(self, id);
-                         if (!fail)
-                           return; // answered 503 already
-                         // A success callback that threw answers 500.
-                         if (!detail::guarded([&] { on_ok(result); }))
-                           fail(caf::sec::runtime_error);
-                       },
-                       [=](caf::error& err) {
-                         if (auto fail = detail::untrack(self, id))
-                           fail(std::move(err));
-                       });
+                   detail::start_request<T>(self, dest, std::move(on_ok),
+                                            std::move(on_error),
+                                            std::move(xs)...);
                  }});
+}
+
+/// ask() for a message post by `user`: past the gateway's post limit it is
+/// not sent, and `on_error` gets ec::rate_limited with the seconds to wait.
+template <class T, class OnOk, class OnError, class... Ts>
+void ask_limited(const caf::actor& gateway, int64_t user,
+                 const caf::actor& dest, OnOk on_ok, OnError on_error,
+                 Ts... xs) {
+  caf::anon_send(
+    gateway, ask_job{[=](gateway_actor* self) mutable {
+      if (auto wait = self->state.posts.take(user, self->clock().now())) {
+        auto secs = std::chrono::ceil<std::chrono::seconds>(*wait).count();
+        detail::report(on_error, make_rate_limited(secs));
+        return;
+      }
+      detail::start_request<T>(self, dest, std::move(on_ok),
+                               std::move(on_error), std::move(xs)...);
+    }});
 }
 
 } // namespace parley

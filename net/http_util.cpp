@@ -1,5 +1,6 @@
 #include "net/http_util.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include <boost/beast/http/write.hpp>
@@ -47,6 +48,22 @@ http_response validation_error(std::string_view field, std::string_view text) {
                         {"errors", {{std::string{field}, text}}}});
 }
 
+namespace {
+
+// 429 with the wait that make_rate_limited put in the error (at least 1 s).
+http_response too_many_requests(const caf::error& err) {
+  int64_t wait = 1;
+  if (err.context().match_elements<int64_t>())
+    wait = std::max<int64_t>(1, err.context().get_as<int64_t>(0));
+  auto res = error_response(http::status::too_many_requests,
+                            "Too many requests; try again in "
+                              + std::to_string(wait) + " s");
+  res.set(http::field::retry_after, std::to_string(wait));
+  return res;
+}
+
+} // namespace
+
 http_response error_response(const caf::error& err,
                              std::string_view not_found_text) {
   if (is(err, ec::not_found))
@@ -55,6 +72,8 @@ http_response error_response(const caf::error& err,
     return unauthorized();
   if (is(err, ec::forbidden))
     return error_response(http::status::forbidden, "Forbidden");
+  if (is(err, ec::rate_limited))
+    return too_many_requests(err);
   if (is(err, ec::db_unavailable) || err == caf::sec::request_timeout) {
     auto res = error_response(http::status::service_unavailable,
                               "Service temporarily unavailable");

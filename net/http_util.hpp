@@ -39,6 +39,7 @@ std::string unauthorized_bytes(std::string_view request_id);
 http_response validation_error(std::string_view field, std::string_view text);
 
 /// Maps an actor-side error to HTTP; `not_found_text` names the resource.
+/// ec::rate_limited is a 429 with `Retry-After`.
 http_response error_response(const caf::error& err,
                              std::string_view not_found_text);
 

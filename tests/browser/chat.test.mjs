@@ -413,6 +413,41 @@ test("a stream refused after a restart (its cookie gone) is renewed, and resumes
   }
 });
 
+test("a post past the user's limit shows the server's message and keeps the draft",
+     async () => {
+  // A server of its own with a small limit: two posts, then one per 10 s.
+  const { child, url } = await startServer(["--parley.post-rate=0.1",
+                                            "--parley.post-burst=2"]);
+  try {
+    const oliName = unique("oli"), pamName = unique("pam");
+    const oli = await openAs(oliName, url);
+    const pam = await openAs(pamName, url);
+    await oli.fill("#search", pamName);
+    await oli.click("#search-form button");
+    await oli.locator("#send-form").waitFor({ state: "visible" });
+    await send(oli, "one");
+    await messageItem(oli, "one").waitFor();
+    await send(oli, "two");
+    await messageItem(oli, "two").waitFor();
+    const refused = oli.waitForResponse((r) => r.url().endsWith("/messages")
+                                               && r.request().method() === "POST");
+    await send(oli, "three");
+    assert.equal((await refused).status(), 429);
+    await oli.locator("#chat-error", { hasText: /too many requests; try again in \d+ s/i })
+      .waitFor();
+    assert.equal(await oli.inputValue("#content"), "three");
+    assert.deepEqual(await oli.locator("#messages li").allTextContents(), ["one", "two"]);
+    // Pam, another user, still posts.
+    await conversationItem(pam, oliName).click();
+    await send(pam, "hi oli");
+    await messageItem(oli, "hi oli").waitFor();
+    await oli.context().close();
+    await pam.context().close();
+  } finally {
+    await stopServer(child);
+  }
+});
+
 test("a bad username is refused on the login form", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();

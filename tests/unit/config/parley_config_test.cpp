@@ -1,5 +1,8 @@
 #include "config/parley_config.hpp"
 
+#include <memory>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 using namespace parley;
@@ -89,4 +92,45 @@ TEST_CASE("the INI file and the command line both set keys", "[config]") {
   auto s = make_settings(cfg, error);
   REQUIRE(s);
   CHECK(s->token_lifetime == std::chrono::seconds(3));
+}
+
+TEST_CASE("the post limit: a rate from the INI file or the command line, "
+          "whole or not, 0 for no limit, and a limit needs a burst",
+          "[config][rate_limit]") {
+  std::string ini = std::string{PARLEY_SOURCE_DIR} + "/config/parley.ini";
+  auto parse = [&](std::vector<std::string> extra) {
+    auto cfg = std::make_unique<parley_config>();
+    std::vector<std::string> args = {"parley", "--config-file=" + ini};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    REQUIRE_FALSE(cfg->parse(static_cast<int>(argv.size()), argv.data()));
+    return cfg;
+  };
+  std::string error;
+  auto from_ini = make_settings(*parse({}), error);
+  REQUIRE(from_ini);
+  CHECK(from_ini->post_rate == 5.0);
+  CHECK(from_ini->post_burst == 20);
+  auto whole = make_settings(*parse({"--parley.post-rate=2"}), error);
+  REQUIRE(whole);
+  CHECK(whole->post_rate == 2.0);
+  auto part = make_settings(
+    *parse({"--parley.post-rate=0.25", "--parley.post-burst=3"}), error);
+  REQUIRE(part);
+  CHECK(part->post_rate == 0.25);
+  CHECK(part->post_burst == 3);
+  auto off = make_settings(
+    *parse({"--parley.post-rate=0", "--parley.post-burst=0"}), error);
+  REQUIRE(off);
+  CHECK(off->post_rate == 0);
+  for (std::vector<std::string> bad :
+       {std::vector<std::string>{"--parley.post-rate=-1"},
+        {"--parley.post-rate=1", "--parley.post-burst=0"}}) {
+    INFO(bad.back());
+    error.clear();
+    CHECK_FALSE(make_settings(*parse(bad), error));
+    CHECK(error.find("parley.post-") != std::string::npos);
+  }
 }

@@ -55,7 +55,7 @@ constexpr caf::timespan timeout = 1s;
 TEST_CASE("the gateway hands a reply within the deadline to on_ok, once",
           "[net][gateway]") {
   actor_fixture fx;
-  auto gw = fx.spawn(gateway, timeout);
+  auto gw = fx.spawn(gateway, timeout, rate_limit{});
   auto dest = fx.spawn(doubler);
   outcome out;
   ask_doubler(gw, dest, out, 21);
@@ -77,7 +77,7 @@ TEST_CASE("the gateway answers an unanswered request with request_timeout "
           "once its deadline passes, and drops the late reply",
           "[net][gateway]") {
   actor_fixture fx;
-  auto gw = fx.spawn(gateway, timeout);
+  auto gw = fx.spawn(gateway, timeout, rate_limit{});
   auto dest = fx.spawn(doubler);
   outcome early, late;
   ask_doubler(gw, dest, early, 1);
@@ -104,7 +104,7 @@ TEST_CASE("the gateway reports a receiver that is gone, and a success "
           "callback that throws, as errors",
           "[net][gateway]") {
   actor_fixture fx;
-  auto gw = fx.spawn(gateway, timeout);
+  auto gw = fx.spawn(gateway, timeout, rate_limit{});
   SECTION("receiver gone") {
     auto dest = fx.spawn(doubler);
     caf::anon_send_exit(dest, caf::exit_reason::user_shutdown);
@@ -131,4 +131,39 @@ TEST_CASE("the gateway reports a receiver that is gone, and a success "
     fx.advance(2s);
     CHECK(errors.size() == 1);
   }
+}
+
+TEST_CASE("ask_limited sends a user's posts up to the limit and refuses the "
+          "rest with rate_limited and the seconds to wait, without sending",
+          "[net][gateway][rate_limit]") {
+  actor_fixture fx;
+  auto gw = fx.spawn(gateway, timeout, rate_limit{0.5, 2}); // 1 per 2 s
+  auto dest = fx.spawn(doubler);
+  outcome alice, bob;
+  auto post = [&](int64_t user, outcome& out, int x) {
+    ask_limited<int>(
+      gw, user, dest, [&out](int& r) { out.results.push_back(r); },
+      [&out](caf::error& e) { out.errors.push_back(e); }, x);
+    fx.run();
+  };
+  post(1, alice, 1);
+  post(1, alice, 2);
+  post(1, alice, 3); // over the burst
+  REQUIRE(alice.errors.size() == 1);
+  CHECK(is(alice.errors[0], ec::rate_limited));
+  REQUIRE(alice.errors[0].context().match_elements<int64_t>());
+  CHECK(alice.errors[0].context().get_as<int64_t>(0) == 2);
+  post(2, bob, 10); // another user is not limited by alice
+  caf::anon_send(dest, release_atom::value);
+  fx.run();
+  // The refused post never reached the receiver.
+  CHECK(alice.results == std::vector<int>{2, 4});
+  CHECK(bob.results == std::vector<int>{20});
+  CHECK(bob.errors.empty());
+  fx.advance(2s); // one token back
+  post(1, alice, 4);
+  caf::anon_send(dest, release_atom::value);
+  fx.run();
+  CHECK(alice.results == std::vector<int>{2, 4, 8});
+  CHECK(alice.errors.size() == 1);
 }

@@ -1,0 +1,74 @@
+// The per-user post limit (parley.post-rate, parley.post-burst): 429 with
+// Retry-After past it, nothing written, other users and reads unaffected.
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "api.hpp"
+#include "server_process.hpp"
+#include "shapes.hpp"
+
+using namespace itest;
+
+namespace {
+
+http_response post_message(const api& client, const user_session& from,
+                           const std::string& conversation_id,
+                           const std::string& content) {
+  return client.post("/api/conversations/" + conversation_id + "/messages",
+                     {{"content", content}}, from.token);
+}
+
+} // namespace
+
+TEST_CASE("posts past a user's limit get 429 with Retry-After and are not "
+          "written, while other users and reads go on, until the wait ends",
+          "[integration][messages][rate_limit]") {
+  // One token per 4 s, three at once: a slow machine cannot earn a token
+  // back between the posts of the burst.
+  server_process server{{"--parley.post-rate=0.25", "--parley.post-burst=3"}};
+  api client{server.port()};
+  pair_fixture pair{client};
+  auto carol = client.login(unique_name("carol"));
+  auto with_carol = client.start_conversation(pair.alice, carol.username)
+                      .at("id")
+                      .get<std::string>();
+
+  for (int i = 1; i <= 3; ++i) {
+    auto ok
+      = post_message(client, pair.alice, pair.id, "a" + std::to_string(i));
+    INFO(ok.body);
+    REQUIRE(ok.status == 201);
+  }
+  auto refused = post_message(client, pair.alice, pair.id, "a4");
+  INFO(refused.body);
+  REQUIRE(refused.status == 429);
+  check_json_type(refused);
+  CHECK(refused.json().at("message").get<std::string>().find("Too many")
+        != std::string::npos);
+  auto retry_after = std::stoi(refused.header("Retry-After"));
+  CHECK(retry_after >= 1);
+  CHECK(retry_after <= 4);
+  // The limit is the user's, not the conversation's.
+  CHECK(post_message(client, pair.alice, with_carol, "to carol").status == 429);
+
+  // Others post, and the limited user still reads.
+  CHECK(post_message(client, pair.bob, pair.id, "b1").status == 201);
+  CHECK(post_message(client, carol, with_carol, "c1").status == 201);
+  auto list = client.messages(pair.alice, pair.id);
+  std::vector<std::string> contents;
+  for (const auto& m : list)
+    contents.push_back(m.at("content").get<std::string>());
+  // Newest first; the refused posts are nowhere.
+  CHECK(contents == std::vector<std::string>{"b1", "a3", "a2", "a1"});
+  CHECK(client.messages(carol, with_carol).size() == 1);
+
+  std::this_thread::sleep_for(std::chrono::seconds(retry_after)
+                              + std::chrono::milliseconds(100));
+  auto again = post_message(client, pair.alice, pair.id, "a5");
+  INFO(again.body);
+  CHECK(again.status == 201);
+}
