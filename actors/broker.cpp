@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/atoms.hpp"
+#include "actors/errors.hpp"
 
 namespace parley {
 
@@ -49,22 +50,30 @@ void note_mailbox(caf::stateful_actor<broker_state>* self) {
 } // namespace
 
 caf::behavior broker(caf::stateful_actor<broker_state>* self,
-                     event_formatter format,
-                     std::shared_ptr<metrics> counters) {
+                     event_formatter format, std::shared_ptr<metrics> counters,
+                     size_t max_streams_per_user) {
   self->state.format = std::move(format);
   self->state.counters = std::move(counters);
+  self->state.max_streams_per_user = max_streams_per_user;
   self->set_down_handler(
     [self](caf::down_msg& msg) { self->state.remove(msg.source); });
   return {
     [self](subscribe_atom, int64_t user, const caf::actor& stream,
-           bool include_own) {
+           bool include_own) -> caf::result<bool> {
       note_mailbox(self);
-      if (self->state.shutting_down) {
-        self->send(stream, shutdown_atom::value);
-        return;
+      auto& st = self->state;
+      if (st.shutting_down) {
+        self->send(stream, shutdown_atom::value); // before this answer
+        return true;
       }
+      auto cap = st.max_streams_per_user;
+      if (auto it = st.subscribers.find(user);
+          cap > 0 && it != st.subscribers.end()
+          && it->second.actors.size() >= cap)
+        return make_error(ec::too_many_streams);
       self->monitor(stream);
-      self->state.add(user, stream, include_own);
+      st.add(user, stream, include_own);
+      return true;
     },
     [self](deliver_atom, const created_message& created) {
       note_mailbox(self);

@@ -36,6 +36,7 @@ struct broker_state {
   std::unordered_map<caf::actor_addr, place> user_of;
   event_formatter format;
   std::shared_ptr<metrics> counters; ///< may be null (tests)
+  size_t max_streams_per_user = 0;   ///< 0: no limit
   bool shutting_down = false;
 
   /// Adds `stream` to `user`'s list.
@@ -47,9 +48,12 @@ struct broker_state {
 };
 
 /// The broker. Handlers:
-/// - (subscribe_atom, user_id, stream_actor, include_own): adds and monitors
-///   the actor (a stream actor subscribes once, for one user); a dead stream
-///   actor is removed by its down message.
+/// - (subscribe_atom, user_id, stream_actor, include_own) -> bool: adds and
+///   monitors the actor (a stream actor subscribes once, for one user); a
+///   dead stream actor is removed by its down message. A user who has
+///   `max_streams_per_user` streams already is refused with
+///   ec::too_many_streams, so that no user can hold all of the process's
+///   connections.
 /// - (deliver_atom, created_message): serialises the event once per
 ///   recipient user and sends (event_atom, sse_event) to each of that
 ///   user's stream actors. The sender's own event is serialised only if one
@@ -58,6 +62,7 @@ struct broker_state {
 /// - (shutdown_atom): tells every stream actor to close (SIGTERM).
 /// Subscribes and delivers record its mailbox size in `counters`.
 caf::behavior broker(caf::stateful_actor<broker_state>* self,
-                     event_formatter format, std::shared_ptr<metrics> counters);
+                     event_formatter format, std::shared_ptr<metrics> counters,
+                     size_t max_streams_per_user);
 
 } // namespace parley

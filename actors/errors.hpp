@@ -16,6 +16,7 @@ enum class ec : uint8_t {
   db_error,       ///< the database refused a statement (bug or constraint)
   unknown_caller, ///< the token's user does not exist (any more)
   rate_limited,   ///< too many requests; the context holds the seconds to wait
+  too_many_streams, ///< the user has as many event streams open as allowed
 };
 
 /// The error category of `ec` values inside a `caf::error`.

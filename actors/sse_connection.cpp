@@ -1,6 +1,7 @@
 #include "actors/sse_connection.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <caf/all.hpp>
 
@@ -26,14 +27,12 @@ void write(self_ptr self, shared_bytes bytes) {
 }
 
 // How a stream ends from the actor's side: the sink closes (the browser
-// resumes later) or, for a user who does not exist, refuses (401); then
-// the actor quits.
-enum class ending { close, refuse };
-
-void end_stream(self_ptr self, ending how) {
+// resumes later) or refuses (401 for a user who does not exist, 429 for
+// one with too many streams); then the actor quits.
+void end_stream(self_ptr self, std::optional<refusal> why = std::nullopt) {
   if (auto sink = self->state.cfg.sink.lock()) {
-    if (how == ending::refuse)
-      sink->refuse();
+    if (why)
+      sink->refuse(*why);
     else
       sink->close();
   }
@@ -161,8 +160,30 @@ void fetch(self_ptr self, int64_t after) {
           [self](caf::error& err) {
             // No such user: 401. No inbox, no guarantee: close; the client
             // resumes later.
-            end_stream(self,
-                       is(err, ec::not_found) ? ending::refuse : ending::close);
+            if (is(err, ec::not_found))
+              return end_stream(self, refusal::unknown_user);
+            end_stream(self);
+          });
+}
+
+// Subscribes, then reads the inbox: every event committed after the read
+// reaches us live, everything before it is in the read. A user with too
+// many streams gets 429 instead.
+void subscribe(self_ptr self) {
+  auto& st = self->state;
+  // Counted as the first read: held events wait, and fetch_timeout covers
+  // a broker that does not answer.
+  st.fetching = true;
+  st.fetch_started = self->clock().now();
+  self
+    ->request(st.cfg.broker, caf::infinite, subscribe_atom::value,
+              st.cfg.user_id, caf::actor_cast<caf::actor>(self),
+              st.cfg.include_own)
+    .then([self](bool) { fetch(self, self->state.cfg.resume_after); },
+          [self](caf::error& err) {
+            if (is(err, ec::too_many_streams))
+              return end_stream(self, refusal::too_many_streams);
+            end_stream(self);
           });
 }
 
@@ -176,13 +197,8 @@ std::string reset_event_bytes(int64_t last_seq) {
 
 caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
   self->state.cfg = std::move(cfg);
-  auto& st = self->state;
-  // Subscribe before reading the inbox: every event committed after the
-  // read reaches us live, everything before it is in the read.
-  self->send(st.cfg.broker, subscribe_atom::value, st.cfg.user_id,
-             caf::actor_cast<caf::actor>(self), st.cfg.include_own);
-  st.last_write = self->clock().now();
-  fetch(self, st.cfg.resume_after);
+  self->state.last_write = self->clock().now();
+  subscribe(self);
   schedule_tick(self);
   return {
     [self](event_atom, const sse_event& ev) {
@@ -210,7 +226,7 @@ caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
       if (st.fetching && !st.awaiting_drain
           && self->clock().now() - st.fetch_started >= st.cfg.fetch_timeout) {
         // The database does not answer: the client resumes later.
-        return end_stream(self, ending::close);
+        return end_stream(self);
       }
       // No heartbeat before the first read (it would send the headers before
       // the read says whether the user exists: a 200, not a 401); the next
@@ -230,7 +246,7 @@ caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
       fetch(self, st.last_seq);
     },
     [self](closed_atom) { self->quit(); },
-    [self](shutdown_atom) { end_stream(self, ending::close); },
+    [self](shutdown_atom) { end_stream(self); },
   };
 }
 

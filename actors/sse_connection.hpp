@@ -51,7 +51,8 @@ struct sse_connection_state {
 /// after the client's cursor (replay), holds live events that arrive
 /// meanwhile, and writes strictly increasing, gap-free seqs to its sink.
 /// Its first read also checks that the user exists: if not, the sink
-/// answers 401 instead of the stream.
+/// answers 401 instead of the stream; a broker that refuses the
+/// subscription (too many streams for the user) makes it 429, unread.
 /// Handlers: (event_atom, sse_event) live event; (tick_atom) heartbeat;
 /// (gap_atom) gap timeout; (drained_atom) the sink wrote the last page;
 /// (closed_atom) the stream is gone;

@@ -11,6 +11,12 @@ namespace parley {
 /// reference-counted, so one serialisation serves many streams.
 using shared_bytes = std::shared_ptr<const std::string>;
 
+/// Why a stream is answered with an error instead of opening.
+enum class refusal {
+  unknown_user,     ///< 401: the token's user does not exist
+  too_many_streams, ///< 429: the user has as many streams open as allowed
+};
+
 /// The write side of one event stream, as an actor sees it. Implemented by
 /// net/sse_stream on its Asio strand; the actor holds only a weak_ptr.
 class stream_sink {
@@ -28,10 +34,10 @@ public:
   /// write has sent them yet. Thread-safe.
   virtual void open() = 0;
 
-  /// The stream's user does not exist: answers 401 instead of the stream if
-  /// nothing was written yet (the status line waits for the first write),
-  /// else ends it like close(). Thread-safe.
-  virtual void refuse() = 0;
+  /// Answers `why`'s status (401, 429) instead of the stream if nothing was
+  /// written yet (the status line waits for the first write), else ends it
+  /// like close(). Thread-safe.
+  virtual void refuse(refusal why) = 0;
 
   /// Sends (drained_atom) to `listener` once everything queued so far has
   /// been written (at once if nothing is queued). Replays use it to send a

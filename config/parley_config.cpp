@@ -38,6 +38,8 @@ parley_config::parley_config() {
     .add(sse_retry, "sse-retry", "retry: sent to event-stream clients")
     .add(sse_queue_limit, "sse-queue-limit",
          "per-stream queued bytes before the stream is cut")
+    .add(sse_streams_per_user, "sse-streams-per-user",
+         "event streams one user may have open at once (0: no limit)")
     .add(max_body, "max-body", "largest accepted request body")
     .add(post_rate, "post-rate",
          "message posts per second per user, sustained (0: no limit)")
@@ -182,6 +184,7 @@ std::optional<settings> make_settings(const parley_config& cfg,
   s.sse_queue_limit = *queue;
   s.max_body = *body;
   s.db_statement_timeout = *statement;
+  s.sse_streams_per_user = cfg.sse_streams_per_user;
   s.post_rate = cfg.post_rate;
   s.post_burst = cfg.post_burst;
   return s;

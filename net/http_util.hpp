@@ -35,6 +35,10 @@ http_response unauthorized();
 /// HTTP session.
 std::string unauthorized_bytes(std::string_view request_id);
 
+/// 429 for an event stream whose user has as many streams open as allowed,
+/// as the bytes of a whole response (as unauthorized_bytes).
+std::string too_many_streams_bytes(std::string_view request_id);
+
 /// 422 `{"message":"Validation failed","errors":{field: text}}`.
 http_response validation_error(std::string_view field, std::string_view text);
 

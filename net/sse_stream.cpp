@@ -97,22 +97,27 @@ void sse_stream::do_open() {
   push(take_prelude());
 }
 
-void sse_stream::refuse() {
-  post_to_strand(&sse_stream::do_refuse);
+void sse_stream::refuse(refusal why) {
+  asio::post(stream_.get_executor(),
+             [self = shared_from_this(), why] { self->do_refuse(why); });
 }
 
-void sse_stream::do_refuse() {
+void sse_stream::do_refuse(refusal why) {
   if (closed_ || close_when_written_)
     return; // already ending once its last bytes are written
   if (!prelude_)
     return do_close(); // the stream is open: too late for a status
-  spdlog::info("stream refused: 401, the user does not exist id={}",
+  bool busy = why == refusal::too_many_streams;
+  spdlog::info("stream refused: {} id={}",
+               busy ? "429, the user has too many streams open"
+                    : "401, the user does not exist",
                request_id_);
   refused_ = true;
   prelude_.reset();
-  counters_->http.count(stream_endpoint(), 401);
-  send_then_close(
-    std::make_shared<const std::string>(unauthorized_bytes(request_id_)));
+  counters_->http.count(stream_endpoint(), busy ? 429 : 401);
+  send_then_close(std::make_shared<const std::string>(
+    busy ? too_many_streams_bytes(request_id_)
+         : unauthorized_bytes(request_id_)));
 }
 
 shared_bytes sse_stream::take_prelude() {

@@ -35,9 +35,9 @@ public:
 
   /// Starts watching the socket. `prelude` (status line, headers,
   /// `retry:`) goes out when the actor calls open() (its inbox read found
-  /// the user) or with its first write; a 401 response goes out instead if
-  /// the actor calls refuse() first. `actor` hears (closed_atom) when the
-  /// stream ends. Call on the stream's strand, once.
+  /// the user) or with its first write; a 401 or 429 response goes out
+  /// instead if the actor calls refuse() first. `actor` hears (closed_atom)
+  /// when the stream ends. Call on the stream's strand, once.
   void start(shared_bytes prelude, caf::actor actor);
 
   /// Thread-safe: posts onto the strand.
@@ -53,7 +53,7 @@ public:
   void open() override;
 
   /// Thread-safe: posts onto the strand.
-  void refuse() override;
+  void refuse(refusal why) override;
 
   /// The stream's strand, so tests can call start() on it.
   beast::tcp_stream::executor_type get_executor_for_test() {
@@ -66,7 +66,7 @@ private:
   void enqueue(shared_bytes bytes);
   void do_end();
   void do_open();
-  void do_refuse();
+  void do_refuse(refusal why);
   /// Counts the stream as opened (streams_total); returns the prelude.
   shared_bytes take_prelude();
   /// Queues `bytes` and writes if no write is in flight.
@@ -95,7 +95,7 @@ private:
   caf::actor actor_;
   shared_bytes prelude_; ///< until the first write: the 200 and headers
   bool close_when_written_ = false; ///< close once the queue is written
-  bool refused_ = false;            ///< answered 401 instead
+  bool refused_ = false;            ///< answered 401 or 429 instead
   caf::actor drain_listener_;       ///< told when the queue empties
   // A vector, not a deque: an empty deque already holds a 512-byte block,
   // and most streams are idle. Entries before head_ are written.

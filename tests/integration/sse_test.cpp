@@ -760,3 +760,50 @@ TEST_CASE("a message created right after a fresh stream opened reaches it",
   INFO(missed << " of 40 fresh streams missed the message" << notes);
   CHECK(missed == 0);
 }
+
+TEST_CASE("a user past parley.sse-streams-per-user gets 429 JSON for one "
+          "stream more, others are unaffected, and a closed stream frees a "
+          "place",
+          "[integration][sse]") {
+  server_process server{{"--parley.sse-streams-per-user=2"}};
+  api client{server.port()};
+  pair_fixture pair{client};
+  sse_client tab1{server.port()};
+  sse_client tab2{server.port()};
+  open_fresh(tab1, pair.bob, 0);
+  open_fresh(tab2, pair.bob, 0);
+  {
+    sse_client third{server.port()};
+    auto refused = third.connect(pair.bob.token);
+    check_error(refused, 429);
+    CHECK(refused.header("Content-Type").find("text/event-stream")
+          == std::string::npos);
+    CHECK(refused.header("Retry-After") == "10");
+    CHECK(refused.json().at("message").get<std::string>().find("Too many")
+          != std::string::npos);
+  }
+  // Another user opens streams as before; Bob's two still get everything.
+  sse_client alice_tab{server.port()};
+  open_fresh(alice_tab, pair.alice, 0, "include_own=true");
+  auto sent = post_message(client, pair.alice, pair.id, "still here");
+  check_event(next(tab1), sent, 1, false);
+  check_event(next(tab2), sent, 1, false);
+  check_event(next(alice_tab), sent, 1, true);
+  CHECK(metric_value(server.port(), "parley_sse_open_streams") == 3);
+
+  // Once the server has seen a tab close, a new one opens.
+  tab2.close();
+  bool reopened = false;
+  for (int i = 0; i < 50 && !reopened; ++i) {
+    sse_client again{server.port()};
+    auto response = again.connect(pair.bob.token);
+    if (response.status == 200) {
+      reopened = true;
+      break;
+    }
+    INFO(response.body);
+    REQUIRE(response.status == 429);
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(reopened);
+}

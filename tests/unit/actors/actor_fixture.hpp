@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,10 +76,10 @@ struct recording_sink : stream_sink {
     ++opens;
   }
   int opens = 0;
-  void refuse() override {
-    refused = true;
+  void refuse(refusal why) override {
+    refused = why;
   }
-  bool refused = false;
+  std::optional<refusal> refused;
   void notify_drained(caf::actor listener) override {
     ++drain_requests;
     caf::anon_send(listener, drained_atom::value); // written at once

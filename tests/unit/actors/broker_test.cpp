@@ -1,9 +1,13 @@
 #include "actors/broker.hpp"
 
+#include <algorithm>
+#include <string>
+
 #include <catch2/catch.hpp>
 
 #include "actor_fixture.hpp"
 #include "actors/atoms.hpp"
+#include "actors/errors.hpp"
 
 using namespace parley;
 using namespace parley::test;
@@ -52,7 +56,8 @@ broker_state& state_of(const caf::actor& broker) {
 TEST_CASE("the broker routes each event to its recipients only",
           "[actors][broker]") {
   actor_fixture fx;
-  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr);
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
+                         size_t{0});
   auto alice = std::make_shared<std::vector<int64_t>>();
   auto bob_tab1 = std::make_shared<std::vector<int64_t>>();
   auto bob_tab2 = std::make_shared<std::vector<int64_t>>();
@@ -80,7 +85,8 @@ TEST_CASE("one serialisation per user, shared by all its streams",
           "[actors][broker]") {
   actor_fixture fx;
   auto calls = std::make_shared<int>(0);
-  auto broker = fx.spawn(parley::broker, counting_format(calls), nullptr);
+  auto broker
+    = fx.spawn(parley::broker, counting_format(calls), nullptr, size_t{0});
   for (int tab = 0; tab < 3; ++tab)
     caf::anon_send(broker, subscribe_atom::value, int64_t{2},
                    fx.spawn(recorder, std::make_shared<std::vector<int64_t>>()),
@@ -95,7 +101,8 @@ TEST_CASE("one serialisation per user, shared by all its streams",
 TEST_CASE("a stream actor that dies is forgotten without unsubscribing",
           "[actors][broker]") {
   actor_fixture fx;
-  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr);
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
+                         size_t{0});
   auto seen = std::make_shared<std::vector<int64_t>>();
   auto doomed = fx.spawn(recorder, seen);
   auto survivor = fx.spawn(recorder, seen);
@@ -118,7 +125,8 @@ TEST_CASE("a stream actor that dies is forgotten without unsubscribing",
 TEST_CASE("one tab of a user closing leaves the user's other tabs",
           "[actors][broker]") {
   actor_fixture fx;
-  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr);
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
+                         size_t{0});
   auto seen = std::make_shared<std::vector<int64_t>>();
   auto closed_tab = fx.spawn(recorder, seen);
   auto open_tab = fx.spawn(recorder, seen);
@@ -138,7 +146,8 @@ TEST_CASE("one tab of a user closing leaves the user's other tabs",
 TEST_CASE("shutdown reaches every stream, also late subscribers",
           "[actors][broker]") {
   actor_fixture fx;
-  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr);
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
+                         size_t{0});
   auto told = std::make_shared<int>(0);
   auto listener = [told](caf::event_based_actor*) -> caf::behavior {
     return {[told](shutdown_atom) { ++*told; }};
@@ -158,7 +167,8 @@ TEST_CASE("shutdown reaches every stream, also late subscribers",
 TEST_CASE("tabs of one user closing in any order leave exactly the others",
           "[actors][broker]") {
   actor_fixture fx;
-  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr);
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
+                         size_t{0});
   std::vector<std::shared_ptr<std::vector<int64_t>>> seen;
   std::vector<caf::actor> tabs;
   for (int i = 0; i < 5; ++i) {
@@ -197,7 +207,8 @@ TEST_CASE("the sender's own event is serialised only while one of the "
           "[actors][broker]") {
   actor_fixture fx;
   auto calls = std::make_shared<int>(0);
-  auto broker = fx.spawn(parley::broker, counting_format(calls), nullptr);
+  auto broker
+    = fx.spawn(parley::broker, counting_format(calls), nullptr, size_t{0});
   auto plain = std::make_shared<std::vector<bool>>();
   auto peer = std::make_shared<std::vector<bool>>();
   caf::anon_send(broker, subscribe_atom::value, int64_t{1},
@@ -231,4 +242,62 @@ TEST_CASE("the sender's own event is serialised only while one of the "
   fx.run();
   CHECK(*calls == 4);
   CHECK(*plain == std::vector<bool>{false, true, false});
+}
+
+namespace {
+
+// A stream actor's stand-in that subscribes as `user` and records the
+// broker's answer: "ok" or "too many".
+caf::behavior subscribing_tab(caf::event_based_actor* self, caf::actor broker,
+                              int64_t user,
+                              std::shared_ptr<std::vector<std::string>> said) {
+  self
+    ->request(broker, caf::infinite, subscribe_atom::value, user,
+              caf::actor_cast<caf::actor>(self), false)
+    .then([said](bool) { said->push_back("ok"); },
+          [said](caf::error& err) {
+            said->push_back(is(err, ec::too_many_streams) ? "too many"
+                                                          : "other error");
+          });
+  return {
+    [](event_atom, const sse_event&) {},
+    [](shutdown_atom) {},
+  };
+}
+
+} // namespace
+
+TEST_CASE("the broker refuses a user's stream past the per-user limit, and "
+          "takes one again once a stream of theirs is gone",
+          "[actors][broker]") {
+  actor_fixture fx;
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
+                         size_t{2});
+  auto said = std::make_shared<std::vector<std::string>>();
+  auto first = fx.spawn(subscribing_tab, broker, int64_t{1}, said);
+  fx.spawn(subscribing_tab, broker, int64_t{1}, said);
+  fx.run();
+  fx.spawn(subscribing_tab, broker, int64_t{1}, said); // the third
+  fx.spawn(subscribing_tab, broker, int64_t{2}, said); // another user
+  fx.run();
+  CHECK(*said == std::vector<std::string>{"ok", "ok", "too many", "ok"});
+  CHECK(state_of(broker).subscribers.at(1).actors.size() == 2);
+  caf::anon_send_exit(first, caf::exit_reason::kill);
+  fx.run();
+  fx.spawn(subscribing_tab, broker, int64_t{1}, said);
+  fx.run();
+  CHECK(said->back() == "ok");
+  CHECK(state_of(broker).subscribers.at(1).actors.size() == 2);
+}
+
+TEST_CASE("a per-user stream limit of 0 is no limit", "[actors][broker]") {
+  actor_fixture fx;
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
+                         size_t{0});
+  auto said = std::make_shared<std::vector<std::string>>();
+  for (int i = 0; i < 100; ++i)
+    fx.spawn(subscribing_tab, broker, int64_t{1}, said);
+  fx.run();
+  CHECK(said->size() == 100);
+  CHECK(std::count(said->begin(), said->end(), "ok") == 100);
 }

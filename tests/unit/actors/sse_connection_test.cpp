@@ -36,6 +36,7 @@ struct stream_fixture : actor_fixture {
   caf::actor db;
   caf::actor stream;
   int64_t subscribed_user = 0;
+  bool broker_full = false; ///< set: the broker refuses the subscription
   bool shows_own = false;
 
   caf::actor start(int64_t resume_after, bool include_own = false,
@@ -43,11 +44,16 @@ struct stream_fixture : actor_fixture {
     db = inbox_error ? spawn(failing_inbox, *inbox_error)
                      : spawn(fake_inbox, inbox, hold_db);
     auto* user = &subscribed_user;
-    auto fake_broker = spawn([user](caf::event_based_actor*) -> caf::behavior {
-      return {[user](subscribe_atom, int64_t u, const caf::actor&, bool) {
-        *user = u;
-      }};
-    });
+    auto fake_broker = spawn(
+      [user, full = broker_full](caf::event_based_actor*) -> caf::behavior {
+        return {[user, full](subscribe_atom, int64_t u, const caf::actor&,
+                             bool) -> caf::result<bool> {
+          *user = u;
+          if (full)
+            return make_error(ec::too_many_streams);
+          return true;
+        }};
+      });
     sse_connection_config c;
     c.user_id = me;
     c.include_own = shows_own = include_own;
@@ -345,9 +351,26 @@ TEST_CASE("a stream of a user who does not exist is refused, not opened",
   auto exited = std::make_shared<bool>(false);
   stream->attach_functor([exited] { *exited = true; });
   fx.run();
-  CHECK(fx.sink->refused);
+  CHECK(fx.sink->refused == refusal::unknown_user);
   CHECK(fx.sink->opens == 0);
   CHECK_FALSE(fx.sink->closed);
+  CHECK(fx.sink->writes.empty());
+  CHECK(*exited);
+}
+
+TEST_CASE("a stream the broker refuses (too many for the user) is answered "
+          "429 and never reads the inbox",
+          "[actors][sse]") {
+  stream_fixture fx;
+  fx.broker_full = true;
+  fx.inbox_error = ec::not_found; // a read would refuse it as unknown instead
+  auto stream = fx.start(-1);
+  auto exited = std::make_shared<bool>(false);
+  stream->attach_functor([exited] { *exited = true; });
+  fx.run();
+  CHECK(fx.subscribed_user == me);
+  CHECK(fx.sink->refused == refusal::too_many_streams);
+  CHECK(fx.sink->opens == 0);
   CHECK(fx.sink->writes.empty());
   CHECK(*exited);
 }

@@ -229,7 +229,7 @@ TEST_CASE("a stream's headers wait for its first write, and a refusal goes "
   loopback net;
   auto& counters = net.counters;
   auto refused = net.open(64 * 1024);
-  refused.stream->refuse();
+  refused.stream->refuse(refusal::unknown_user);
   refused.stream->write(std::make_shared<const std::string>("late\n"));
   auto refused_read = read_until_closed(refused.client);
   CHECK(refused_read.ec == asio::error::eof);
@@ -243,7 +243,8 @@ TEST_CASE("a stream's headers wait for its first write, and a refusal goes "
 
   auto opened = net.open(64 * 1024);
   opened.stream->write(std::make_shared<const std::string>("first\n"));
-  opened.stream->refuse(); // too late for a status: the stream just ends
+  opened.stream->refuse(
+    refusal::unknown_user); // too late for a status: the stream just ends
   auto opened_read = read_until_closed(opened.client);
   CHECK(opened_read.ec == asio::error::eof);
   CHECK(opened_read.text == "hello\nfirst\n");
@@ -251,11 +252,21 @@ TEST_CASE("a stream's headers wait for its first write, and a refusal goes "
 
   auto empty = net.open(64 * 1024);
   empty.stream->open(); // the user exists, nothing to write yet
-  empty.stream->refuse();
+  empty.stream->refuse(refusal::too_many_streams);
   auto empty_read = read_until_closed(empty.client);
   CHECK(empty_read.ec == asio::error::eof);
   CHECK(empty_read.text == "hello\n");
   CHECK(counters->streams_total == 2);
+
+  auto busy = net.open(64 * 1024);
+  busy.stream->refuse(refusal::too_many_streams);
+  auto busy_read = read_until_closed(busy.client);
+  CHECK(busy_read.ec == asio::error::eof);
+  CHECK(busy_read.text == too_many_streams_bytes("test"));
+  CHECK(busy_read.text.rfind("HTTP/1.1 429 Too Many Requests\r\n", 0) == 0);
+  CHECK(busy_read.text.find("Retry-After: 10\r\n") != std::string::npos);
+  CHECK(busy_read.text.find("\"message\"") != std::string::npos);
+  CHECK(counters->streams_total == 2); // refused: never opened
 }
 
 TEST_CASE("a stream closed before its first write sends its headers, then "
