@@ -99,6 +99,12 @@ void fetch(self_ptr self, int64_t after);
 // Replays one inbox page; fetches the next or goes live.
 void on_page(self_ptr self, const inbox_page& page) {
   auto& st = self->state;
+  if (!st.started && !st.subscribed) {
+    // The broker may still refuse the stream (429): nothing goes out
+    // before its answer. The read stays "under way" (fetch_timeout).
+    st.first_page = std::make_unique<inbox_page>(page);
+    return;
+  }
   if (!st.started) {
     st.started = true;
     if (auto sink = st.cfg.sink.lock())
@@ -166,25 +172,30 @@ void fetch(self_ptr self, int64_t after) {
           });
 }
 
-// Subscribes, then reads the inbox: every event committed after the read
-// reaches us live, everything before it is in the read. A user with too
-// many streams gets 429 instead.
-void subscribe(self_ptr self) {
+// Subscribes, then reads the inbox: the broker takes the subscription
+// before any delivery that a commit after the read sends it, so every such
+// event reaches us live, and everything before it is in the read. The read
+// does not wait for the broker's answer, but its page does (on_page): a
+// user with too many streams gets 429 instead.
+void subscribe_and_read(self_ptr self) {
   auto& st = self->state;
-  // Counted as the first read: held events wait, and fetch_timeout covers
-  // a broker that does not answer.
-  st.fetching = true;
-  st.fetch_started = self->clock().now();
   self
     ->request(st.cfg.broker, caf::infinite, subscribe_atom::value,
               st.cfg.user_id, caf::actor_cast<caf::actor>(self),
               st.cfg.include_own)
-    .then([self](bool) { fetch(self, self->state.cfg.resume_after); },
-          [self](caf::error& err) {
-            if (is(err, ec::too_many_streams))
-              return end_stream(self, refusal::too_many_streams);
-            end_stream(self);
-          });
+    .then(
+      [self](bool) {
+        auto& st = self->state;
+        st.subscribed = true;
+        if (auto page = std::move(st.first_page))
+          on_page(self, *page);
+      },
+      [self](caf::error& err) {
+        if (is(err, ec::too_many_streams))
+          return end_stream(self, refusal::too_many_streams);
+        end_stream(self);
+      });
+  fetch(self, st.cfg.resume_after);
 }
 
 } // namespace
@@ -198,7 +209,7 @@ std::string reset_event_bytes(int64_t last_seq) {
 caf::behavior sse_connection(self_ptr self, sse_connection_config cfg) {
   self->state.cfg = std::move(cfg);
   self->state.last_write = self->clock().now();
-  subscribe(self);
+  subscribe_and_read(self);
   schedule_tick(self);
   return {
     [self](event_atom, const sse_event& ev) {

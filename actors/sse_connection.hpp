@@ -37,9 +37,13 @@ struct sse_connection_config {
 struct sse_connection_state {
   static inline const char* name = "sse_connection";
   sse_connection_config cfg;
-  int64_t last_seq = -1;       ///< newest seq written or skipped
-  bool fetching = false;       ///< an inbox read is under way
-  bool started = false;        ///< the first inbox read is done
+  int64_t last_seq = -1;   ///< newest seq written or skipped
+  bool fetching = false;   ///< an inbox read is under way
+  bool started = false;    ///< the first inbox read is done
+  bool subscribed = false; ///< the broker took the subscription
+  /// The first page, read before the broker answered (a pointer: 8 bytes
+  /// in every stream's state, where an optional page would be 48).
+  std::unique_ptr<inbox_page> first_page;
   bool gap_timer = false;      ///< a gap check is scheduled
   bool awaiting_drain = false; ///< a full page waits to be written
   caf::actor_clock::time_point fetch_started; ///< of the read under way

@@ -26,8 +26,45 @@ caf::behavior failing_inbox(caf::event_based_actor*, ec code) {
     }};
 }
 
-// One stream actor for user `me`, fed by a fake broker that drops
-// subscriptions (the tests send events straight to the stream actor).
+// A broker that notes the subscriber's user and answers: at once or, with
+// `hold`, on (release_atom); with `full` it refuses, as the real one does
+// past its per-user limit. It sends no events (the tests do).
+struct fake_broker_state {
+  static inline const char* name = "fake_broker";
+  std::optional<caf::response_promise> held;
+};
+
+caf::behavior fake_broker(caf::stateful_actor<fake_broker_state>* self,
+                          int64_t* user, bool full, bool hold) {
+  auto answer = [full]() -> caf::result<bool> {
+    if (full)
+      return make_error(ec::too_many_streams);
+    return true;
+  };
+  return {
+    [=](subscribe_atom, int64_t u, const caf::actor&,
+        bool) -> caf::result<bool> {
+      *user = u;
+      if (!hold)
+        return answer();
+      self->state.held = self->make_response_promise();
+      return caf::delegated<bool>{};
+    },
+    [=](release_atom) {
+      auto& held = self->state.held;
+      if (!held)
+        return;
+      if (full)
+        held->deliver(make_error(ec::too_many_streams));
+      else
+        held->deliver(true);
+      held.reset();
+    },
+  };
+}
+
+// One stream actor for user `me`, fed by a fake broker (the tests send
+// events straight to the stream actor).
 struct stream_fixture : actor_fixture {
   std::shared_ptr<inbox_map> inbox = std::make_shared<inbox_map>();
   std::optional<ec> inbox_error; ///< set: every inbox read fails with it
@@ -37,23 +74,15 @@ struct stream_fixture : actor_fixture {
   caf::actor stream;
   int64_t subscribed_user = 0;
   bool broker_full = false; ///< set: the broker refuses the subscription
+  bool hold_broker = false; ///< set: its answer waits for (release_atom)
+  caf::actor broker;
   bool shows_own = false;
 
   caf::actor start(int64_t resume_after, bool include_own = false,
                    bool hold_db = false) {
     db = inbox_error ? spawn(failing_inbox, *inbox_error)
                      : spawn(fake_inbox, inbox, hold_db);
-    auto* user = &subscribed_user;
-    auto fake_broker = spawn(
-      [user, full = broker_full](caf::event_based_actor*) -> caf::behavior {
-        return {[user, full](subscribe_atom, int64_t u, const caf::actor&,
-                             bool) -> caf::result<bool> {
-          *user = u;
-          if (full)
-            return make_error(ec::too_many_streams);
-          return true;
-        }};
-      });
+    broker = spawn(fake_broker, &subscribed_user, broker_full, hold_broker);
     sse_connection_config c;
     c.user_id = me;
     c.include_own = shows_own = include_own;
@@ -61,7 +90,7 @@ struct stream_fixture : actor_fixture {
     c.heartbeat = heartbeat;
     c.gap_timeout = 500ms;
     c.replay_page = 3; // small, so replays take several pages
-    c.broker = fake_broker;
+    c.broker = broker;
     c.db = db;
     c.format = test_format;
     c.sink = sink;
@@ -359,20 +388,59 @@ TEST_CASE("a stream of a user who does not exist is refused, not opened",
 }
 
 TEST_CASE("a stream the broker refuses (too many for the user) is answered "
-          "429 and never reads the inbox",
+          "429, whether its inbox page came before the refusal or after",
           "[actors][sse]") {
   stream_fixture fx;
   fx.broker_full = true;
-  fx.inbox_error = ec::not_found; // a read would refuse it as unknown instead
-  auto stream = fx.start(-1);
-  auto exited = std::make_shared<bool>(false);
-  stream->attach_functor([exited] { *exited = true; });
-  fx.run();
+  SECTION("the refusal first") {
+    auto stream = fx.start(-1, false, true); // the inbox read waits
+    auto exited = std::make_shared<bool>(false);
+    stream->attach_functor([exited] { *exited = true; });
+    fx.run();
+    CHECK(fx.sink->refused == refusal::too_many_streams);
+    CHECK(*exited);
+    caf::anon_send(fx.db, release_atom::value);
+    fx.run();
+  }
+  SECTION("the page first") {
+    fx.hold_broker = true;
+    auto stream = fx.start(-1);
+    auto exited = std::make_shared<bool>(false);
+    stream->attach_functor([exited] { *exited = true; });
+    fx.run(); // the page is in; the broker has not answered
+    CHECK_FALSE(fx.sink->refused);
+    CHECK_FALSE(*exited);
+    caf::anon_send(fx.broker, release_atom::value);
+    fx.run();
+    CHECK(fx.sink->refused == refusal::too_many_streams);
+    CHECK(*exited);
+  }
   CHECK(fx.subscribed_user == me);
-  CHECK(fx.sink->refused == refusal::too_many_streams);
   CHECK(fx.sink->opens == 0);
   CHECK(fx.sink->writes.empty());
-  CHECK(*exited);
+  CHECK_FALSE(fx.sink->closed);
+}
+
+TEST_CASE("a stream whose inbox page comes before the broker's answer opens "
+          "only once the broker took it, and holds live events until then",
+          "[actors][sse]") {
+  stream_fixture fx;
+  fx.hold_broker = true;
+  fx.commit(1);
+  fx.start(-1);
+  fx.run();
+  CHECK(fx.sink->opens == 0);
+  CHECK(fx.sink->writes.empty());
+  fx.commit(2);
+  fx.live(2); // delivered by the broker right after it took the stream
+  fx.run();
+  CHECK(fx.sink->writes.empty());
+  caf::anon_send(fx.broker, release_atom::value);
+  fx.run();
+  CHECK(fx.sink->opens == 1);
+  REQUIRE_FALSE(fx.sink->writes.empty());
+  CHECK(fx.sink->writes[0] == "id: 1\n\n");
+  CHECK(fx.ids() == std::vector<int64_t>{2});
 }
 
 TEST_CASE("a resumed stream with nothing to replay opens at once",
