@@ -45,6 +45,10 @@ parley_config::parley_config() {
          "message posts per second per user, sustained (0: no limit)")
     .add(post_burst, "post-burst",
          "message posts per user allowed at once above post-rate")
+    .add(request_rate, "request-rate",
+         "other API requests per second per user, sustained (0: no limit)")
+    .add(request_burst, "request-burst",
+         "other API requests per user allowed at once above request-rate")
     .add(web_root, "web-root", "folder of the static web client")
     .add(log_level, "log-level", "trace, debug, info, warn, error or off");
 }
@@ -173,6 +177,10 @@ std::optional<settings> make_settings(const parley_config& cfg,
     error = "parley.post-rate: expected 0 (no limit) or a positive rate";
   else if (cfg.post_rate > 0 && cfg.post_burst == 0)
     error = "parley.post-burst: expected at least 1";
+  else if (!(cfg.request_rate >= 0) || cfg.request_rate > 1e6)
+    error = "parley.request-rate: expected 0 (no limit) or a positive rate";
+  else if (cfg.request_rate > 0 && cfg.request_burst == 0)
+    error = "parley.request-burst: expected at least 1";
   else if (s.jwt_key.empty())
     error = "parley.jwt-key: could not generate a random key";
   if (!error.empty())
@@ -187,6 +195,8 @@ std::optional<settings> make_settings(const parley_config& cfg,
   s.sse_streams_per_user = cfg.sse_streams_per_user;
   s.post_rate = cfg.post_rate;
   s.post_burst = cfg.post_burst;
+  s.request_rate = cfg.request_rate;
+  s.request_burst = cfg.request_burst;
   return s;
 }
 

@@ -31,8 +31,10 @@ struct parley_config : caf::actor_system_config {
   std::string sse_queue_limit = "1MiB";
   size_t sse_streams_per_user = 64; // 0: no limit
   std::string max_body = "64KiB";
-  double post_rate = 5;   // messages per second per user; 0: no limit
-  size_t post_burst = 20; // posts allowed at once above the rate
+  double post_rate = 5;       // messages per second per user; 0: no limit
+  size_t post_burst = 20;     // posts allowed at once above the rate
+  double request_rate = 50;   // other API requests per second per user
+  size_t request_burst = 100; // of those, allowed at once above the rate
   std::string web_root = "web/";
   std::string log_level = "info";
 
@@ -60,8 +62,10 @@ struct settings {
   size_t sse_streams_per_user = 64; ///< open at once; 0: no limit
   size_t max_body = 0;
   size_t max_header = 8 * 1024;
-  double post_rate = 5;   ///< messages per second per user; 0: no limit
-  size_t post_burst = 20; ///< posts at once before the rate applies
+  double post_rate = 5;       ///< messages per second per user; 0: no limit
+  size_t post_burst = 20;     ///< posts at once before the rate applies
+  double request_rate = 50;   ///< other API requests per s per user; 0: none
+  size_t request_burst = 100; ///< at once before request_rate applies
   std::string web_root;
   std::string log_level;
 };

@@ -24,11 +24,25 @@ int64_t unix_now() {
 }
 
 // Asks the database actors; answers with `ok(result)` or the mapped error.
+// For requests without a user (login, healthz).
 template <class T, class Ok, class... Ts>
 void ask_db(const caf::actor& gateway, const caf::actor& db, responder done,
             const char* not_found_text, Ok ok, Ts... xs) {
   ask<T>(
     gateway, db, [done, ok](T& result) { done(ok(result)); },
+    [done, not_found_text](caf::error& err) {
+      done(error_response(err, not_found_text));
+    },
+    std::move(xs)...);
+}
+
+// ask_db for `caller`, within their request allowance (else 429).
+template <class T, class Ok, class... Ts>
+void ask_db_as(const caf::actor& gateway, int64_t caller, const caf::actor& db,
+               responder done, const char* not_found_text, Ok ok, Ts... xs) {
+  ask_limited<T>(
+    gateway, budget::requests, caller, db,
+    [done, ok](T& result) { done(ok(result)); },
     [done, not_found_text](caf::error& err) {
       done(error_response(err, not_found_text));
     },
@@ -56,7 +70,8 @@ api::api(caf::actor_system& sys, caf::actor db, caf::actor broker, settings cfg,
          std::shared_ptr<metrics> counters)
     : sys_(sys),
       gateway_(sys.spawn(gateway, caf::timespan{db_request_timeout},
-                         rate_limit{cfg.post_rate, cfg.post_burst})),
+                         rate_limit{cfg.post_rate, cfg.post_burst},
+                         rate_limit{cfg.request_rate, cfg.request_burst})),
       db_(std::move(db)),
       broker_(std::move(broker)),
       cfg_(std::make_shared<const settings>(std::move(cfg))),
@@ -190,8 +205,8 @@ void api::login(api_request& r, responder done) {
 
 void api::auth_user(api_request& r, responder done, bool refresh) {
   // A valid token whose user no longer exists is not a valid login.
-  ask<user>(
-    gateway_, db_,
+  ask_limited<user>(
+    gateway_, budget::requests, r.user_id, db_,
     [cfg = cfg_, done, refresh](user& u) {
       done(refresh ? token_response(u, false, *cfg)
                    : json_response(http::status::ok, to_json(u)));
@@ -212,8 +227,8 @@ void api::usernames(api_request& r, responder done) {
   const auto& search = it->second;
   if (search.size() > 39 || !is_valid_username(std::string{"a"} + search))
     return done(json_response(http::status::ok, nlohmann::json::array()));
-  ask<std::vector<std::string>>(
-    gateway_, db_,
+  ask_limited<std::vector<std::string>>(
+    gateway_, budget::requests, r.user_id, db_,
     [done](std::vector<std::string>& names) {
       done(json_response(http::status::ok, names));
     },
@@ -231,8 +246,8 @@ void api::create_conversation(api_request& r, responder done) {
   if (!is_valid_username(username))
     return done(validation_error("username", "Invalid username"));
   auto caller = r.user_id;
-  ask<conversation_reply>(
-    gateway_, db_,
+  ask_limited<conversation_reply>(
+    gateway_, budget::requests, caller, db_,
     [done, caller](conversation_reply& reply) {
       auto status = reply.created ? http::status::created : http::status::ok;
       done(created_at(json_response(status, to_json(reply.conv, caller)),
@@ -253,8 +268,8 @@ void api::list_conversations(api_request& r, responder done) {
   if (!before)
     return done(validation_error("before", "Invalid cursor"));
   auto caller = r.user_id;
-  ask_db<conversation_list>(
-    gateway_, db_, std::move(done), conversation_not_found,
+  ask_db_as<conversation_list>(
+    gateway_, r.user_id, db_, std::move(done), conversation_not_found,
     [caller](conversation_list& list) {
       return json_response(http::status::ok, to_json(list, caller));
     },
@@ -266,8 +281,8 @@ void api::get_conversation(api_request& r, responder done) {
   if (!id)
     return;
   auto caller = r.user_id;
-  ask_db<conversation>(
-    gateway_, db_, std::move(done), conversation_not_found,
+  ask_db_as<conversation>(
+    gateway_, r.user_id, db_, std::move(done), conversation_not_found,
     [caller](conversation& c) {
       return json_response(http::status::ok, to_json(c, caller));
     },
@@ -278,8 +293,8 @@ void api::other_participant(api_request& r, responder done) {
   auto id = path_id(r, done);
   if (!id)
     return;
-  ask_db<user>(
-    gateway_, db_, std::move(done), conversation_not_found,
+  ask_db_as<user>(
+    gateway_, r.user_id, db_, std::move(done), conversation_not_found,
     [](user& u) { return json_response(http::status::ok, to_json(u)); },
     other_atom::value, r.user_id, *id);
 }
@@ -304,7 +319,7 @@ void api::create_message(api_request& r, responder done) {
   auto caller = r.user_id;
   // Past the caller's post limit: 429, and nothing is written.
   ask_limited<message>(
-    gateway_, caller, db_,
+    gateway_, budget::posts, caller, db_,
     [done, caller](message& m) {
       done(json_response(http::status::created, to_json(m, caller)));
     },
@@ -322,8 +337,8 @@ void api::list_messages(api_request& r, responder done) {
   if (!before)
     return done(validation_error("before", "Invalid cursor"));
   auto caller = r.user_id;
-  ask_db<message_list>(
-    gateway_, db_, std::move(done), conversation_not_found,
+  ask_db_as<message_list>(
+    gateway_, r.user_id, db_, std::move(done), conversation_not_found,
     [caller](message_list& list) {
       return json_response(http::status::ok, to_json(list, caller));
     },
@@ -334,8 +349,8 @@ void api::read_messages(api_request& r, responder done) {
   auto id = path_id(r, done);
   if (!id)
     return;
-  ask_db<bool>(
-    gateway_, db_, std::move(done), conversation_not_found,
+  ask_db_as<bool>(
+    gateway_, r.user_id, db_, std::move(done), conversation_not_found,
     [](bool) {
       http_response res{http::status::no_content, 11};
       return res;

@@ -62,9 +62,10 @@ std::function<void(caf::error)> untrack(gateway_actor* self, uint64_t id) {
 } // namespace detail
 
 caf::behavior gateway(gateway_actor* self, caf::timespan timeout,
-                      rate_limit posts) {
+                      rate_limit posts, rate_limit requests) {
   self->state.timeout = timeout;
   self->state.posts = rate_limiter{posts};
+  self->state.requests = rate_limiter{requests};
   return {
     [self](ask_job& job) {
       if (!detail::guarded([&] { job(self); }))

@@ -26,6 +26,12 @@ constexpr std::chrono::seconds db_request_timeout{10};
 /// The gateway's note to itself: answer the requests past their deadline.
 using sweep_atom = caf::atom_constant<caf::atom("gw_sweep")>;
 
+/// Which per-user allowance a request draws on.
+enum class budget {
+  posts,    ///< message posts
+  requests, ///< every other database request of a logged-in user
+};
+
 /// The gateway's requests still unanswered. The gateway keeps their
 /// deadlines itself instead of giving CAF a timeout per request: CAF's
 /// clock thread was woken twice for each request (arm and cancel), ~9 % of
@@ -46,7 +52,12 @@ struct gateway_state {
   std::map<uint64_t, waiting>
     pending; ///< by id: ids and deadlines rise together
   bool sweep_armed = false;
-  rate_limiter posts; ///< message posts per user (ask_limited)
+  rate_limiter posts;    ///< message posts per user (ask_limited)
+  rate_limiter requests; ///< other requests per user (ask_limited)
+
+  rate_limiter& limiter(budget which) {
+    return which == budget::posts ? posts : requests;
+  }
 };
 
 using gateway_actor = caf::stateful_actor<gateway_state>;
@@ -60,9 +71,9 @@ using ask_job = std::function<void(gateway_actor*)>;
 /// a one-shot actor per request cost a spawn and a clean-up each time.
 /// A request unanswered after `timeout` fails with sec::request_timeout
 /// (up to a twentieth of `timeout` late); a reply after that is dropped.
-/// `posts` limits each user's message posts (ask_limited).
+/// `posts` and `requests` are each user's allowances (ask_limited).
 caf::behavior gateway(gateway_actor* self, caf::timespan timeout,
-                      rate_limit posts);
+                      rate_limit posts, rate_limit requests);
 
 namespace detail {
 
@@ -138,15 +149,17 @@ void ask(const caf::actor& gateway, const caf::actor& dest, OnOk on_ok,
                  }});
 }
 
-/// ask() for a message post by `user`: past the gateway's post limit it is
-/// not sent, and `on_error` gets ec::rate_limited with the seconds to wait.
+/// ask() on behalf of `user`, drawing on their allowance `which`: past it
+/// the request is not sent, and `on_error` gets ec::rate_limited with the
+/// seconds to wait.
 template <class T, class OnOk, class OnError, class... Ts>
-void ask_limited(const caf::actor& gateway, int64_t user,
+void ask_limited(const caf::actor& gateway, budget which, int64_t user,
                  const caf::actor& dest, OnOk on_ok, OnError on_error,
                  Ts... xs) {
   caf::anon_send(
     gateway, ask_job{[=](gateway_actor* self) mutable {
-      if (auto wait = self->state.posts.take(user, self->clock().now())) {
+      auto& limits = self->state.limiter(which);
+      if (auto wait = limits.take(user, self->clock().now())) {
         auto secs = std::chrono::ceil<std::chrono::seconds>(*wait).count();
         detail::report(on_error, make_rate_limited(secs));
         return;

@@ -72,3 +72,36 @@ TEST_CASE("posts past a user's limit get 429 with Retry-After and are not "
   INFO(again.body);
   CHECK(again.status == 201);
 }
+
+TEST_CASE("other requests past a user's request limit get 429 with "
+          "Retry-After, while their posts and other users go on",
+          "[integration][rate_limit]") {
+  server_process server{
+    {"--parley.request-rate=0.25", "--parley.request-burst=3"}};
+  api client{server.port()};
+  pair_fixture pair{client}; // set-up uses one request of each user
+  auto list = [&](const user_session& as) {
+    return client.get("/api/conversations", as.token);
+  };
+  CHECK(list(pair.alice).status == 200);
+  CHECK(client.get("/api/auth_user", pair.alice.token).status == 200);
+  auto refused = list(pair.alice);
+  INFO(refused.body);
+  REQUIRE(refused.status == 429);
+  check_json_type(refused);
+  auto retry_after = std::stoi(refused.header("Retry-After"));
+  CHECK(retry_after >= 1);
+  CHECK(retry_after <= 4);
+  // Every endpoint draws on it; posts have an allowance of their own.
+  CHECK(
+    client.get("/api/conversations/" + pair.id + "/messages", pair.alice.token)
+      .status
+    == 429);
+  CHECK(post_message(client, pair.alice, pair.id, "still posting").status
+        == 201);
+  CHECK(list(pair.bob).status == 200);
+
+  std::this_thread::sleep_for(std::chrono::seconds(retry_after)
+                              + std::chrono::milliseconds(100));
+  CHECK(list(pair.alice).status == 200);
+}

@@ -134,3 +134,24 @@ TEST_CASE("the post limit: a rate from the INI file or the command line, "
     CHECK(error.find("parley.post-") != std::string::npos);
   }
 }
+
+TEST_CASE("the request limit has the post limit's rules, with its own keys",
+          "[config][rate_limit]") {
+  parley_config cfg;
+  std::string error;
+  auto s = make_settings(cfg, error);
+  REQUIRE(s);
+  CHECK(s->request_rate == 50.0);
+  CHECK(s->request_burst == 100);
+  cfg.request_rate = 0;
+  cfg.request_burst = 0;
+  CHECK(make_settings(cfg, error)); // off needs no burst
+  cfg.request_rate = 2;
+  error.clear();
+  CHECK_FALSE(make_settings(cfg, error));
+  CHECK(error.find("parley.request-burst") != std::string::npos);
+  cfg.request_rate = -1;
+  error.clear();
+  CHECK_FALSE(make_settings(cfg, error));
+  CHECK(error.find("parley.request-rate") != std::string::npos);
+}

@@ -55,7 +55,7 @@ constexpr caf::timespan timeout = 1s;
 TEST_CASE("the gateway hands a reply within the deadline to on_ok, once",
           "[net][gateway]") {
   actor_fixture fx;
-  auto gw = fx.spawn(gateway, timeout, rate_limit{});
+  auto gw = fx.spawn(gateway, timeout, rate_limit{}, rate_limit{});
   auto dest = fx.spawn(doubler);
   outcome out;
   ask_doubler(gw, dest, out, 21);
@@ -77,7 +77,7 @@ TEST_CASE("the gateway answers an unanswered request with request_timeout "
           "once its deadline passes, and drops the late reply",
           "[net][gateway]") {
   actor_fixture fx;
-  auto gw = fx.spawn(gateway, timeout, rate_limit{});
+  auto gw = fx.spawn(gateway, timeout, rate_limit{}, rate_limit{});
   auto dest = fx.spawn(doubler);
   outcome early, late;
   ask_doubler(gw, dest, early, 1);
@@ -104,7 +104,7 @@ TEST_CASE("the gateway reports a receiver that is gone, and a success "
           "callback that throws, as errors",
           "[net][gateway]") {
   actor_fixture fx;
-  auto gw = fx.spawn(gateway, timeout, rate_limit{});
+  auto gw = fx.spawn(gateway, timeout, rate_limit{}, rate_limit{});
   SECTION("receiver gone") {
     auto dest = fx.spawn(doubler);
     caf::anon_send_exit(dest, caf::exit_reason::user_shutdown);
@@ -137,12 +137,14 @@ TEST_CASE("ask_limited sends a user's posts up to the limit and refuses the "
           "rest with rate_limited and the seconds to wait, without sending",
           "[net][gateway][rate_limit]") {
   actor_fixture fx;
-  auto gw = fx.spawn(gateway, timeout, rate_limit{0.5, 2}); // 1 per 2 s
+  auto gw = fx.spawn(gateway, timeout, rate_limit{0.5, 2}, // posts: 1 per 2 s
+                     rate_limit{});
   auto dest = fx.spawn(doubler);
   outcome alice, bob;
   auto post = [&](int64_t user, outcome& out, int x) {
     ask_limited<int>(
-      gw, user, dest, [&out](int& r) { out.results.push_back(r); },
+      gw, budget::posts, user, dest,
+      [&out](int& r) { out.results.push_back(r); },
       [&out](caf::error& e) { out.errors.push_back(e); }, x);
     fx.run();
   };
@@ -166,4 +168,31 @@ TEST_CASE("ask_limited sends a user's posts up to the limit and refuses the "
   fx.run();
   CHECK(alice.results == std::vector<int>{2, 4, 8});
   CHECK(alice.errors.size() == 1);
+}
+
+TEST_CASE("a user's posts and other requests draw on allowances of their own",
+          "[net][gateway][rate_limit]") {
+  actor_fixture fx;
+  auto gw = fx.spawn(gateway, timeout, rate_limit{1.0, 1}, rate_limit{1.0, 2});
+  auto dest = fx.spawn(doubler);
+  outcome posts, reads;
+  auto ask_as = [&](budget which, outcome& out, int x) {
+    ask_limited<int>(
+      gw, which, 1, dest, [&out](int& r) { out.results.push_back(r); },
+      [&out](caf::error& e) { out.errors.push_back(e); }, x);
+    fx.run();
+  };
+  ask_as(budget::posts, posts, 1);
+  ask_as(budget::posts, posts, 2); // past the post allowance
+  ask_as(budget::requests, reads, 3);
+  ask_as(budget::requests, reads, 4); // the post limit does not stop these
+  ask_as(budget::requests, reads, 5); // past the request allowance
+  caf::anon_send(dest, release_atom::value);
+  fx.run();
+  CHECK(posts.results == std::vector<int>{2});
+  REQUIRE(posts.errors.size() == 1);
+  CHECK(is(posts.errors[0], ec::rate_limited));
+  CHECK(reads.results == std::vector<int>{6, 8});
+  REQUIRE(reads.errors.size() == 1);
+  CHECK(is(reads.errors[0], ec::rate_limited));
 }
