@@ -74,6 +74,12 @@ bool split_number(const std::string& text, uint64_t& number,
   return true;
 }
 
+// 0 (no limit) or a rate whose wait for one token (1 / rate seconds) fits
+// a timespan comfortably; NaN is not valid.
+bool valid_rate(double per_second) {
+  return per_second == 0 || (per_second >= 0.001 && per_second <= 1e6);
+}
+
 std::string random_key() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof(bytes)) != 1)
@@ -173,12 +179,12 @@ std::optional<settings> make_settings(const parley_config& cfg,
   else if (!statement || statement->count() < 100)
     error
       = "parley.db-statement-timeout: expected a duration of at least 100ms";
-  else if (!(cfg.post_rate >= 0) || cfg.post_rate > 1e6)
-    error = "parley.post-rate: expected 0 (no limit) or a positive rate";
+  else if (!valid_rate(cfg.post_rate))
+    error = "parley.post-rate: expected 0 (no limit) or 0.001 to 1000000";
   else if (cfg.post_rate > 0 && cfg.post_burst == 0)
     error = "parley.post-burst: expected at least 1";
-  else if (!(cfg.request_rate >= 0) || cfg.request_rate > 1e6)
-    error = "parley.request-rate: expected 0 (no limit) or a positive rate";
+  else if (!valid_rate(cfg.request_rate))
+    error = "parley.request-rate: expected 0 (no limit) or 0.001 to 1000000";
   else if (cfg.request_rate > 0 && cfg.request_burst == 0)
     error = "parley.request-burst: expected at least 1";
   else if (s.jwt_key.empty())

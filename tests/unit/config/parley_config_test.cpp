@@ -150,8 +150,11 @@ TEST_CASE("the request limit has the post limit's rules, with its own keys",
   error.clear();
   CHECK_FALSE(make_settings(cfg, error));
   CHECK(error.find("parley.request-burst") != std::string::npos);
-  cfg.request_rate = -1;
-  error.clear();
-  CHECK_FALSE(make_settings(cfg, error));
-  CHECK(error.find("parley.request-rate") != std::string::npos);
+  for (double bad : {-1.0, 0.0001, 2e6}) {
+    INFO("rate " << bad);
+    cfg.request_rate = bad;
+    error.clear();
+    CHECK_FALSE(make_settings(cfg, error));
+    CHECK(error.find("parley.request-rate") != std::string::npos);
+  }
 }
