@@ -23,30 +23,22 @@ int64_t unix_now() {
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// Asks the database actors; answers with `ok(result)` or the mapped error.
-// For requests without a user (login, healthz).
+// Asks the database actors for `who`; answers with `ok(result)` or the
+// mapped error (429 past `who`'s allowance).
 template <class T, class Ok, class... Ts>
-void ask_db(const caf::actor& gateway, const caf::actor& db, responder done,
-            const char* not_found_text, Ok ok, Ts... xs) {
+void ask_db(const caf::actor& gateway, requester who, const caf::actor& db,
+            responder done, const char* not_found_text, Ok ok, Ts... xs) {
   ask<T>(
-    gateway, db, [done, ok](T& result) { done(ok(result)); },
+    gateway, who, db, [done, ok](T& result) { done(ok(result)); },
     [done, not_found_text](caf::error& err) {
       done(error_response(err, not_found_text));
     },
     std::move(xs)...);
 }
 
-// ask_db for `caller`, within their request allowance (else 429).
-template <class T, class Ok, class... Ts>
-void ask_db_as(const caf::actor& gateway, int64_t caller, const caf::actor& db,
-               responder done, const char* not_found_text, Ok ok, Ts... xs) {
-  ask_limited<T>(
-    gateway, budget::requests, caller, db,
-    [done, ok](T& result) { done(ok(result)); },
-    [done, not_found_text](caf::error& err) {
-      done(error_response(err, not_found_text));
-    },
-    std::move(xs)...);
+// A logged-in user's request, drawing on their allowance `which`.
+requester as(const api_request& r, budget which = budget::requests) {
+  return requester{which, r.user_id};
 }
 
 // The {id} of the path as a number; a malformed id is simply not found.
@@ -198,15 +190,15 @@ void api::login(api_request& r, responder done) {
   if (!is_valid_username(username))
     return done(validation_error("username", "Invalid username"));
   ask_db<user>(
-    gateway_, db_, std::move(done), "User not found",
+    gateway_, requester{}, db_, std::move(done), "User not found",
     [cfg = cfg_](user& u) { return token_response(u, true, *cfg); },
     login_atom::value, username);
 }
 
 void api::auth_user(api_request& r, responder done, bool refresh) {
   // A valid token whose user no longer exists is not a valid login.
-  ask_limited<user>(
-    gateway_, budget::requests, r.user_id, db_,
+  ask<user>(
+    gateway_, as(r), db_,
     [cfg = cfg_, done, refresh](user& u) {
       done(refresh ? token_response(u, false, *cfg)
                    : json_response(http::status::ok, to_json(u)));
@@ -227,8 +219,8 @@ void api::usernames(api_request& r, responder done) {
   const auto& search = it->second;
   if (search.size() > 39 || !is_valid_username(std::string{"a"} + search))
     return done(json_response(http::status::ok, nlohmann::json::array()));
-  ask_limited<std::vector<std::string>>(
-    gateway_, budget::requests, r.user_id, db_,
+  ask<std::vector<std::string>>(
+    gateway_, as(r), db_,
     [done](std::vector<std::string>& names) {
       done(json_response(http::status::ok, names));
     },
@@ -246,8 +238,8 @@ void api::create_conversation(api_request& r, responder done) {
   if (!is_valid_username(username))
     return done(validation_error("username", "Invalid username"));
   auto caller = r.user_id;
-  ask_limited<conversation_reply>(
-    gateway_, budget::requests, caller, db_,
+  ask<conversation_reply>(
+    gateway_, as(r), db_,
     [done, caller](conversation_reply& reply) {
       auto status = reply.created ? http::status::created : http::status::ok;
       done(created_at(json_response(status, to_json(reply.conv, caller)),
@@ -268,8 +260,8 @@ void api::list_conversations(api_request& r, responder done) {
   if (!before)
     return done(validation_error("before", "Invalid cursor"));
   auto caller = r.user_id;
-  ask_db_as<conversation_list>(
-    gateway_, r.user_id, db_, std::move(done), conversation_not_found,
+  ask_db<conversation_list>(
+    gateway_, as(r), db_, std::move(done), conversation_not_found,
     [caller](conversation_list& list) {
       return json_response(http::status::ok, to_json(list, caller));
     },
@@ -281,8 +273,8 @@ void api::get_conversation(api_request& r, responder done) {
   if (!id)
     return;
   auto caller = r.user_id;
-  ask_db_as<conversation>(
-    gateway_, r.user_id, db_, std::move(done), conversation_not_found,
+  ask_db<conversation>(
+    gateway_, as(r), db_, std::move(done), conversation_not_found,
     [caller](conversation& c) {
       return json_response(http::status::ok, to_json(c, caller));
     },
@@ -293,8 +285,8 @@ void api::other_participant(api_request& r, responder done) {
   auto id = path_id(r, done);
   if (!id)
     return;
-  ask_db_as<user>(
-    gateway_, r.user_id, db_, std::move(done), conversation_not_found,
+  ask_db<user>(
+    gateway_, as(r), db_, std::move(done), conversation_not_found,
     [](user& u) { return json_response(http::status::ok, to_json(u)); },
     other_atom::value, r.user_id, *id);
 }
@@ -317,14 +309,12 @@ void api::create_message(api_request& r, responder done) {
     return done(validation_error("content", "Message content too long "
                                             "(max 480 characters)"));
   auto caller = r.user_id;
-  // Past the caller's post limit: 429, and nothing is written.
-  ask_limited<message>(
-    gateway_, budget::posts, caller, db_,
-    [done, caller](message& m) {
-      done(json_response(http::status::created, to_json(m, caller)));
-    },
-    [done](caf::error& err) {
-      done(error_response(err, conversation_not_found));
+  // Past the caller's post allowance: 429, and nothing is written.
+  ask_db<message>(
+    gateway_, as(r, budget::posts), db_, std::move(done),
+    conversation_not_found,
+    [caller](message& m) {
+      return json_response(http::status::created, to_json(m, caller));
     },
     msg_post_atom::value, caller, *id, content);
 }
@@ -337,8 +327,8 @@ void api::list_messages(api_request& r, responder done) {
   if (!before)
     return done(validation_error("before", "Invalid cursor"));
   auto caller = r.user_id;
-  ask_db_as<message_list>(
-    gateway_, r.user_id, db_, std::move(done), conversation_not_found,
+  ask_db<message_list>(
+    gateway_, as(r), db_, std::move(done), conversation_not_found,
     [caller](message_list& list) {
       return json_response(http::status::ok, to_json(list, caller));
     },
@@ -349,8 +339,8 @@ void api::read_messages(api_request& r, responder done) {
   auto id = path_id(r, done);
   if (!id)
     return;
-  ask_db_as<bool>(
-    gateway_, r.user_id, db_, std::move(done), conversation_not_found,
+  ask_db<bool>(
+    gateway_, as(r), db_, std::move(done), conversation_not_found,
     [](bool) {
       http_response res{http::status::no_content, 11};
       return res;
@@ -363,7 +353,7 @@ void api::healthz(responder done) {
     return done(
       error_response(http::status::service_unavailable, "Shutting down"));
   ask_db<bool>(
-    gateway_, db_, std::move(done), "Not found",
+    gateway_, requester{}, db_, std::move(done), "Not found",
     [](bool) {
       return json_response(http::status::ok, {{"status", "ok"}});
     },

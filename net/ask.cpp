@@ -49,6 +49,17 @@ uint64_t track(gateway_actor* self, std::function<void(caf::error)> on_error) {
   return id;
 }
 
+std::optional<int64_t> over_limit(gateway_actor* self, const requester& who) {
+  auto& st = self->state;
+  if (who.which == budget::none)
+    return std::nullopt;
+  auto& limits = who.which == budget::posts ? st.posts : st.requests;
+  auto wait = limits.take(who.user, self->clock().now());
+  if (!wait)
+    return std::nullopt;
+  return std::chrono::ceil<std::chrono::seconds>(*wait).count();
+}
+
 std::function<void(caf::error)> untrack(gateway_actor* self, uint64_t id) {
   auto& pending = self->state.pending;
   auto it = pending.find(id);

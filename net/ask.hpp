@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include <caf/actor_system.hpp>
@@ -28,8 +29,16 @@ using sweep_atom = caf::atom_constant<caf::atom("gw_sweep")>;
 
 /// Which per-user allowance a request draws on.
 enum class budget {
+  none,     ///< none: a request without a user (login, health)
   posts,    ///< message posts
   requests, ///< every other database request of a logged-in user
+};
+
+/// Whom a request is for. Every ask() names it, so no request of a user
+/// can leave out their allowance by accident.
+struct requester {
+  budget which = budget::none;
+  int64_t user = 0;
 };
 
 /// The gateway's requests still unanswered. The gateway keeps their
@@ -37,7 +46,7 @@ enum class budget {
 /// clock thread was woken twice for each request (arm and cancel), ~9 % of
 /// the server's CPU at 1,000 posts/s. One sweep per period answers every
 /// request past its deadline with sec::request_timeout.
-/// It also holds the per-user limits of ask_limited: every request already
+/// It also holds the per-user allowances (requester): every request already
 /// passes through this one actor, so the buckets need no lock and no hop.
 struct gateway_state {
   static inline const char* name = "gateway";
@@ -52,12 +61,8 @@ struct gateway_state {
   std::map<uint64_t, waiting>
     pending; ///< by id: ids and deadlines rise together
   bool sweep_armed = false;
-  rate_limiter posts;    ///< message posts per user (ask_limited)
-  rate_limiter requests; ///< other requests per user (ask_limited)
-
-  rate_limiter& limiter(budget which) {
-    return which == budget::posts ? posts : requests;
-  }
+  rate_limiter posts;    ///< message posts per user
+  rate_limiter requests; ///< other requests per user
 };
 
 using gateway_actor = caf::stateful_actor<gateway_state>;
@@ -71,7 +76,7 @@ using ask_job = std::function<void(gateway_actor*)>;
 /// a one-shot actor per request cost a spawn and a clean-up each time.
 /// A request unanswered after `timeout` fails with sec::request_timeout
 /// (up to a twentieth of `timeout` late); a reply after that is dropped.
-/// `posts` and `requests` are each user's allowances (ask_limited).
+/// `posts` and `requests` are each user's allowances (requester).
 caf::behavior gateway(gateway_actor* self, caf::timespan timeout,
                       rate_limit posts, rate_limit requests);
 
@@ -104,69 +109,49 @@ uint64_t track(gateway_actor* self, std::function<void(caf::error)> on_error);
 /// was already answered by the sweep.
 std::function<void(caf::error)> untrack(gateway_actor* self, uint64_t id);
 
-/// Sends `xs...` to `dest` from inside the gateway and hands the reply to
-/// `on_ok(T&)` or `on_error(caf::error&)`, exactly once.
-template <class T, class OnOk, class OnError, class... Ts>
-void start_request(gateway_actor* self, const caf::actor& dest, OnOk on_ok,
-                   OnError on_error, Ts... xs) {
-  // The error callback moves into the gateway's table, its only owner from
-  // here on.
-  auto id
-    = track(self, [on_error = std::move(on_error)](caf::error err) mutable {
-        report(on_error, std::move(err));
-      });
-  // No CAF timeout: the gateway's sweep keeps the deadline.
-  self->request(dest, caf::infinite, std::move(xs)...)
-    .then(
-      [=](T& result) mutable {
-        auto fail = untrack(self, id);
-        if (!fail)
-          return; // answered 503 already
-        // A success callback that threw answers 500.
-        if (!guarded([&] { on_ok(result); }))
-          fail(caf::sec::runtime_error);
-      },
-      [=](caf::error& err) {
-        if (auto fail = untrack(self, id))
-          fail(std::move(err));
-      });
-}
+/// Takes a token of `who`'s allowance; the whole seconds to wait if there
+/// is none (the request must not be sent), else nullopt.
+std::optional<int64_t> over_limit(gateway_actor* self, const requester& who);
 
 } // namespace detail
 
-/// Sends `xs...` to `dest` through `gateway` and calls `on_ok(T&)` or
-/// `on_error(caf::error&)` with the reply, on a CAF thread, exactly once.
-/// This is how Asio threads ask actors without ever blocking: the
-/// callbacks post back. Thread-safe.
+/// Sends `xs...` to `dest` through `gateway` for `who` and calls
+/// `on_ok(T&)` or `on_error(caf::error&)` with the reply, on a CAF thread,
+/// exactly once. A request past `who`'s allowance is not sent: `on_error`
+/// gets ec::rate_limited with the seconds to wait. This is how Asio threads
+/// ask actors without ever blocking: the callbacks post back. Thread-safe.
 template <class T, class OnOk, class OnError, class... Ts>
-void ask(const caf::actor& gateway, const caf::actor& dest, OnOk on_ok,
-         OnError on_error, Ts... xs) {
+void ask(const caf::actor& gateway, requester who, const caf::actor& dest,
+         OnOk on_ok, OnError on_error, Ts... xs) {
   // The job runs once, so it may move what it captured.
   caf::anon_send(gateway, ask_job{[=](gateway_actor* self) mutable {
-                   detail::start_request<T>(self, dest, std::move(on_ok),
-                                            std::move(on_error),
-                                            std::move(xs)...);
+                   if (auto wait = detail::over_limit(self, who)) {
+                     detail::report(on_error, make_rate_limited(*wait));
+                     return;
+                   }
+                   // The error callback moves into the gateway's table, its
+                   // only owner from here on.
+                   auto id = detail::track(
+                     self,
+                     [on_error = std::move(on_error)](caf::error err) mutable {
+                       detail::report(on_error, std::move(err));
+                     });
+                   // No CAF timeout: the gateway's sweep keeps the deadline.
+                   self->request(dest, caf::infinite, std::move(xs)...)
+                     .then(
+                       [=](T& result) mutable {
+                         auto fail = detail::untrack(self, id);
+                         if (!fail)
+                           return; // answered 503 already
+                         // A success callback that threw answers 500.
+                         if (!detail::guarded([&] { on_ok(result); }))
+                           fail(caf::sec::runtime_error);
+                       },
+                       [=](caf::error& err) {
+                         if (auto fail = detail::untrack(self, id))
+                           fail(std::move(err));
+                       });
                  }});
-}
-
-/// ask() on behalf of `user`, drawing on their allowance `which`: past it
-/// the request is not sent, and `on_error` gets ec::rate_limited with the
-/// seconds to wait.
-template <class T, class OnOk, class OnError, class... Ts>
-void ask_limited(const caf::actor& gateway, budget which, int64_t user,
-                 const caf::actor& dest, OnOk on_ok, OnError on_error,
-                 Ts... xs) {
-  caf::anon_send(
-    gateway, ask_job{[=](gateway_actor* self) mutable {
-      auto& limits = self->state.limiter(which);
-      if (auto wait = limits.take(user, self->clock().now())) {
-        auto secs = std::chrono::ceil<std::chrono::seconds>(*wait).count();
-        detail::report(on_error, make_rate_limited(secs));
-        return;
-      }
-      detail::start_request<T>(self, dest, std::move(on_ok),
-                               std::move(on_error), std::move(xs)...);
-    }});
 }
 
 } // namespace parley

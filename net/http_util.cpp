@@ -44,6 +44,18 @@ std::string response_bytes(http_response res, std::string_view request_id) {
   return text.str();
 }
 
+// 429 with the wait that make_rate_limited put in the error (at least 1 s).
+http_response too_many_requests(const caf::error& err) {
+  int64_t wait = 1;
+  if (err.context().match_elements<int64_t>())
+    wait = std::max<int64_t>(1, err.context().get_as<int64_t>(0));
+  auto res = error_response(http::status::too_many_requests,
+                            "Too many requests; try again in "
+                              + std::to_string(wait) + " s");
+  res.set(http::field::retry_after, std::to_string(wait));
+  return res;
+}
+
 } // namespace
 
 std::string unauthorized_bytes(std::string_view request_id) {
@@ -64,22 +76,6 @@ http_response validation_error(std::string_view field, std::string_view text) {
                        {{"message", "Validation failed"},
                         {"errors", {{std::string{field}, text}}}});
 }
-
-namespace {
-
-// 429 with the wait that make_rate_limited put in the error (at least 1 s).
-http_response too_many_requests(const caf::error& err) {
-  int64_t wait = 1;
-  if (err.context().match_elements<int64_t>())
-    wait = std::max<int64_t>(1, err.context().get_as<int64_t>(0));
-  auto res = error_response(http::status::too_many_requests,
-                            "Too many requests; try again in "
-                              + std::to_string(wait) + " s");
-  res.set(http::field::retry_after, std::to_string(wait));
-  return res;
-}
-
-} // namespace
 
 http_response error_response(const caf::error& err,
                              std::string_view not_found_text) {

@@ -10,7 +10,7 @@ namespace {
 
 // The table is swept for full buckets when it reaches this size, and then
 // at twice the size the sweep left: amortised O(1) per request, and memory
-// bounded by the users who posted within the last burst / rate seconds.
+// bounded by the keys that drew on it within the last burst / rate seconds.
 constexpr size_t min_prune_size = 1024;
 
 double seconds(caf::timespan d) {

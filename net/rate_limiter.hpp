@@ -31,7 +31,7 @@ public:
   /// with how long until the next token.
   std::optional<caf::timespan> take(int64_t key, time_point now);
 
-  /// Keys with a bucket that is not full (a full one is forgotten).
+  /// Keys with a bucket (full ones are forgotten when the table is swept).
   size_t tracked() const {
     return buckets_.size();
   }

@@ -44,7 +44,7 @@ struct outcome {
 void ask_doubler(const caf::actor& gw, const caf::actor& dest, outcome& out,
                  int x) {
   ask<int>(
-    gw, dest, [&out](int& r) { out.results.push_back(r); },
+    gw, requester{}, dest, [&out](int& r) { out.results.push_back(r); },
     [&out](caf::error& e) { out.errors.push_back(e); }, x);
 }
 
@@ -121,7 +121,7 @@ TEST_CASE("the gateway reports a receiver that is gone, and a success "
     auto dest = fx.spawn(doubler);
     std::vector<caf::error> errors;
     ask<int>(
-      gw, dest, [](int&) { throw std::runtime_error("boom"); },
+      gw, requester{}, dest, [](int&) { throw std::runtime_error("boom"); },
       [&errors](caf::error& e) { errors.push_back(e); }, 1);
     fx.run();
     caf::anon_send(dest, release_atom::value);
@@ -133,7 +133,7 @@ TEST_CASE("the gateway reports a receiver that is gone, and a success "
   }
 }
 
-TEST_CASE("ask_limited sends a user's posts up to the limit and refuses the "
+TEST_CASE("ask sends a user's posts up to their allowance and refuses the "
           "rest with rate_limited and the seconds to wait, without sending",
           "[net][gateway][rate_limit]") {
   actor_fixture fx;
@@ -142,8 +142,8 @@ TEST_CASE("ask_limited sends a user's posts up to the limit and refuses the "
   auto dest = fx.spawn(doubler);
   outcome alice, bob;
   auto post = [&](int64_t user, outcome& out, int x) {
-    ask_limited<int>(
-      gw, budget::posts, user, dest,
+    ask<int>(
+      gw, requester{budget::posts, user}, dest,
       [&out](int& r) { out.results.push_back(r); },
       [&out](caf::error& e) { out.errors.push_back(e); }, x);
     fx.run();
@@ -177,8 +177,9 @@ TEST_CASE("a user's posts and other requests draw on allowances of their own",
   auto dest = fx.spawn(doubler);
   outcome posts, reads;
   auto ask_as = [&](budget which, outcome& out, int x) {
-    ask_limited<int>(
-      gw, which, 1, dest, [&out](int& r) { out.results.push_back(r); },
+    ask<int>(
+      gw, requester{which, 1}, dest,
+      [&out](int& r) { out.results.push_back(r); },
       [&out](caf::error& e) { out.errors.push_back(e); }, x);
     fx.run();
   };
@@ -195,4 +196,16 @@ TEST_CASE("a user's posts and other requests draw on allowances of their own",
   CHECK(reads.results == std::vector<int>{6, 8});
   REQUIRE(reads.errors.size() == 1);
   CHECK(is(reads.errors[0], ec::rate_limited));
+
+  // A request without a user (login, health) draws on neither.
+  outcome anyone;
+  for (int x : {10, 11, 12})
+    ask<int>(
+      gw, requester{}, dest, [&anyone](int& r) { anyone.results.push_back(r); },
+      [&anyone](caf::error& e) { anyone.errors.push_back(e); }, x);
+  fx.run();
+  caf::anon_send(dest, release_atom::value);
+  fx.run();
+  CHECK(anyone.results == std::vector<int>{20, 22, 24});
+  CHECK(anyone.errors.empty());
 }

@@ -59,6 +59,22 @@ TEST_CASE("errors map to statuses", "[http]") {
   CHECK(bug.body() == R"({"message":"Internal server error"})");
 }
 
+TEST_CASE("a rate-limited request is 429 with its wait, at least 1 s",
+          "[http][rate_limit]") {
+  auto limited = error_response(make_rate_limited(3), "");
+  CHECK(limited.result() == http::status::too_many_requests);
+  CHECK(limited[http::field::retry_after] == "3");
+  CHECK(limited.body()
+        == R"({"message":"Too many requests; try again in 3 s"})");
+  // Never "0": a client told to retry at once would come straight back.
+  CHECK(error_response(make_rate_limited(0), "")[http::field::retry_after]
+        == "1");
+  // The code alone, without its wait, is still a 429.
+  auto bare = error_response(make_error(ec::rate_limited), "");
+  CHECK(bare.result() == http::status::too_many_requests);
+  CHECK(bare[http::field::retry_after] == "1");
+}
+
 namespace {
 
 http_request post(std::string content_type, std::string body) {
