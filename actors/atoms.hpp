@@ -7,6 +7,7 @@ namespace parley {
 // Requests to the database pool (persistence/db_worker.hpp lists the
 // argument and result types of each).
 using login_atom = caf::atom_constant<caf::atom("login")>;
+using github_login_atom = caf::atom_constant<caf::atom("gh_login")>;
 using user_get_atom = caf::atom_constant<caf::atom("user_get")>;
 using search_atom = caf::atom_constant<caf::atom("search")>;
 using conv_new_atom = caf::atom_constant<caf::atom("conv_new")>;

@@ -41,7 +41,7 @@ private:
 /// endpoints (route × method, see net/http_metrics.hpp); statuses 100–599.
 class request_metrics {
 public:
-  static constexpr size_t endpoints = 32;
+  static constexpr size_t endpoints = 40;
   static constexpr unsigned first_status = 100, last_status = 599;
 
   /// A request answered: counted, and its latency recorded.

@@ -7,6 +7,8 @@
 
 #include <openssl/rand.h>
 
+#include "config/url.hpp"
+
 namespace parley {
 
 parley_config::parley_config() {
@@ -34,6 +36,16 @@ parley_config::parley_config() {
     .add(token_lifetime, "token-lifetime", "token lifetime, e.g. 14d")
     .add(dev_login, "dev-login", "enable POST /api/login")
     .add(origin, "origin", "public origin, for OAuth redirects and CORS")
+    .add(github_client_id, "github-client-id",
+         "GitHub OAuth app's client id (empty: no GitHub login)")
+    .add(github_client_secret, "github-client-secret",
+         "GitHub OAuth app's client secret")
+    .add(github_authorize_url, "github-authorize-url",
+         "GitHub's sign-in page, where the browser is sent")
+    .add(github_token_url, "github-token-url",
+         "GitHub's endpoint that trades the sign-in code for a token")
+    .add(github_user_url, "github-user-url",
+         "GitHub's API endpoint of the signed-in user")
     .add(sse_heartbeat, "sse-heartbeat", "silence before a heartbeat comment")
     .add(sse_retry, "sse-retry", "retry: sent to event-stream clients")
     .add(sse_queue_limit, "sse-queue-limit",
@@ -78,6 +90,26 @@ bool split_number(const std::string& text, uint64_t& number,
 // a timespan comfortably; NaN is not valid.
 bool valid_rate(double per_second) {
   return per_second == 0 || (per_second >= 0.001 && per_second <= 1e6);
+}
+
+// The three provider URLs must be absolute http(s) URLs (the tests' stand-in
+// provider is plain http on loopback), and the origin too: the callback
+// URL is made from it.
+bool github_urls_valid(const settings& s, std::string& error) {
+  const std::pair<const char*, const std::string*> urls[] = {
+    {"origin", &s.origin},
+    {"github-authorize-url", &s.github_authorize_url},
+    {"github-token-url", &s.github_token_url},
+    {"github-user-url", &s.github_user_url},
+  };
+  for (const auto& [key, url] : urls) {
+    if (!parse_url(*url)) {
+      error = std::string{"parley."} + key + ": expected an http:// or "
+              + "https:// URL";
+      return false;
+    }
+  }
+  return true;
 }
 
 std::string random_key() {
@@ -158,6 +190,11 @@ std::optional<settings> make_settings(const parley_config& cfg,
   }
   s.dev_login = cfg.dev_login;
   s.origin = cfg.origin;
+  s.github_client_id = cfg.github_client_id;
+  s.github_client_secret = cfg.github_client_secret;
+  s.github_authorize_url = cfg.github_authorize_url;
+  s.github_token_url = cfg.github_token_url;
+  s.github_user_url = cfg.github_user_url;
   s.web_root = cfg.web_root;
   s.log_level = cfg.log_level;
   auto lifetime = parse_duration(cfg.token_lifetime);
@@ -187,8 +224,12 @@ std::optional<settings> make_settings(const parley_config& cfg,
     error = "parley.request-rate: expected 0 (no limit) or 0.001 to 1000000";
   else if (cfg.request_rate > 0 && cfg.request_burst == 0)
     error = "parley.request-burst: expected at least 1";
+  else if (!s.github_client_id.empty() && s.github_client_secret.empty())
+    error = "parley.github-client-secret: required with github-client-id";
   else if (s.jwt_key.empty())
     error = "parley.jwt-key: could not generate a random key";
+  if (error.empty() && !s.github_client_id.empty())
+    github_urls_valid(s, error);
   if (!error.empty())
     return std::nullopt;
   s.token_lifetime

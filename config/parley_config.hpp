@@ -26,6 +26,11 @@ struct parley_config : caf::actor_system_config {
   std::string token_lifetime = "14d";
   bool dev_login = false;
   std::string origin = "http://localhost:8080";
+  std::string github_client_id; // empty: no GitHub login
+  std::string github_client_secret;
+  std::string github_authorize_url = "https://github.com/login/oauth/authorize";
+  std::string github_token_url = "https://github.com/login/oauth/access_token";
+  std::string github_user_url = "https://api.github.com/user";
   std::string sse_heartbeat = "15s";
   std::string sse_retry = "2s";
   std::string sse_queue_limit = "1MiB";
@@ -56,6 +61,12 @@ struct settings {
   std::chrono::seconds token_lifetime{0};
   bool dev_login = false;
   std::string origin;
+  /// GitHub OAuth (SPEC §3); off while the client id is empty.
+  std::string github_client_id;
+  std::string github_client_secret;
+  std::string github_authorize_url; ///< where the browser signs in
+  std::string github_token_url;     ///< where the server trades the code
+  std::string github_user_url;      ///< where it reads the GitHub user
   std::chrono::milliseconds sse_heartbeat{0};
   std::chrono::milliseconds sse_retry{0};
   size_t sse_queue_limit = 0;

@@ -56,8 +56,8 @@ http_response created_at(http_response res, const std::string& location) {
 
 } // namespace
 
-api::api(caf::actor_system& sys, caf::actor db, caf::actor broker, settings cfg,
-         std::shared_ptr<server_state> state,
+api::api(caf::actor_system& sys, boost::asio::io_context& ioc, caf::actor db,
+         caf::actor broker, settings cfg, std::shared_ptr<server_state> state,
          std::shared_ptr<const static_files> files,
          std::shared_ptr<metrics> counters)
     : sys_(sys),
@@ -69,7 +69,8 @@ api::api(caf::actor_system& sys, caf::actor db, caf::actor broker, settings cfg,
       cfg_(std::make_shared<const settings>(std::move(cfg))),
       state_(std::move(state)),
       files_(std::move(files)),
-      counters_(std::move(counters)) {}
+      counters_(std::move(counters)),
+      github_(ioc, cfg_) {}
 
 void api::stop() {
   caf::anon_send_exit(gateway_, caf::exit_reason::user_shutdown);
@@ -100,6 +101,12 @@ void api::handle(const http_request& req, responder done) {
     return login(r, std::move(done));
   case route::logout:
     return logout(std::move(done));
+  case route::login_methods:
+    return done(login_methods());
+  case route::oauth_github:
+    return oauth_start(std::move(done));
+  case route::oauth_github_callback:
+    return oauth_callback(r, std::move(done));
   default:
     break;
   }
@@ -154,20 +161,47 @@ std::string token_cookie(const std::string& token, int64_t max_age,
          + "; Max-Age=" + std::to_string(max_age) + secure;
 }
 
+struct issued_token {
+  std::string token;
+  std::string expires_at; ///< RFC 3339
+  std::string cookie;     ///< Set-Cookie: for EventSource, which cannot
+                          ///< send an Authorization header
+};
+
+issued_token issue_token(const user& u, const settings& cfg) {
+  auto now = unix_now();
+  jwt_claims claims{u.id, now, now + cfg.token_lifetime.count()};
+  auto token = jwt_sign(claims, cfg.jwt_key);
+  auto cookie = token_cookie(token, cfg.token_lifetime.count(), cfg);
+  return {std::move(token), rfc3339(claims.exp), std::move(cookie)};
+}
+
+// The end of a GitHub sign-in (SPEC §3): 307 to the web client's
+// /callback with the token, which the client keeps as after a login.
+http_response signed_in_redirect(const user& u, const settings& cfg) {
+  auto issued = issue_token(u, cfg);
+  http_response res{http::status::temporary_redirect, 11};
+  res.set(http::field::location,
+          oauth_app_location(cfg, "token=" + percent_encode(issued.token)
+                                    + "&expires_at="
+                                    + percent_encode(issued.expires_at)));
+  res.set(http::field::set_cookie, issued.cookie);
+  res.set(http::field::cache_control, "no-store");
+  res.prepare_payload();
+  return res;
+}
+
 } // namespace
 
 http_response token_response(const user& u, bool with_user,
                              const settings& cfg) {
-  auto now = unix_now();
-  jwt_claims claims{u.id, now, now + cfg.token_lifetime.count()};
-  auto token = jwt_sign(claims, cfg.jwt_key);
-  nlohmann::json body = {{"token", token}, {"expiresAt", rfc3339(claims.exp)}};
+  auto issued = issue_token(u, cfg);
+  nlohmann::json body
+    = {{"token", issued.token}, {"expiresAt", issued.expires_at}};
   if (with_user)
     body["authUser"] = to_json(u);
   auto res = json_response(http::status::ok, body);
-  // For EventSource, which cannot send an Authorization header.
-  res.set(http::field::set_cookie,
-          token_cookie(token, cfg.token_lifetime.count(), cfg));
+  res.set(http::field::set_cookie, issued.cookie);
   return res;
 }
 
@@ -178,6 +212,45 @@ void api::logout(responder done) {
   res.set(http::field::set_cookie, token_cookie("", 0, *cfg_));
   res.prepare_payload();
   done(std::move(res));
+}
+
+http_response api::login_methods() const {
+  return json_response(http::status::ok, {{"devLogin", cfg_->dev_login},
+                                          {"github", github_.enabled()}});
+}
+
+void api::oauth_start(responder done) {
+  if (!github_.enabled())
+    return done(error_response(http::status::not_found,
+                               "GitHub login is not configured"));
+  done(github_.start(unix_now()));
+}
+
+void api::oauth_callback(api_request& r, responder done) {
+  if (!github_.enabled())
+    return done(error_response(http::status::not_found,
+                               "GitHub login is not configured"));
+  // Runs on an Asio thread once GitHub has answered: captures no `this`.
+  github_.finish(
+    r.req, r.query, unix_now(),
+    [gateway = gateway_, db = db_, cfg = cfg_, done](oauth_outcome outcome) {
+      // One state per sign-in: whatever the outcome, it is used up.
+      auto used = oauth_state_cookie_value("", 0, *cfg);
+      if (auto* res = std::get_if<http_response>(&outcome)) {
+        res->insert(http::field::set_cookie, used);
+        return done(std::move(*res));
+      }
+      auto& account = std::get<github_user>(outcome);
+      ask_db<user>(
+        gateway, requester{}, db, done, "User not found",
+        [cfg, used](user& u) {
+          auto res = signed_in_redirect(u, *cfg);
+          res.insert(http::field::set_cookie, used);
+          return res;
+        },
+        github_login_atom::value, account.id, account.login,
+        account.avatar_url);
+    });
 }
 
 void api::login(api_request& r, responder done) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include <boost/asio/io_context.hpp>
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
@@ -14,6 +15,7 @@
 #include "actors/model.hpp"
 #include "actors/stream_sink.hpp"
 #include "config/parley_config.hpp"
+#include "net/github_oauth.hpp"
 #include "net/http_util.hpp"
 #include "net/router.hpp"
 #include "net/server_state.hpp"
@@ -57,8 +59,9 @@ struct api_request {
 /// the gateway actor (ask.hpp), which calls the responder.
 class api {
 public:
-  api(caf::actor_system& sys, caf::actor db, caf::actor broker, settings cfg,
-      std::shared_ptr<server_state> state,
+  /// `ioc` runs the outbound requests of a GitHub sign-in.
+  api(caf::actor_system& sys, boost::asio::io_context& ioc, caf::actor db,
+      caf::actor broker, settings cfg, std::shared_ptr<server_state> state,
       std::shared_ptr<const static_files> files,
       std::shared_ptr<metrics> counters);
 
@@ -97,6 +100,9 @@ private:
   http_response render_metrics() const;
   void login(api_request& r, responder done);
   void logout(responder done);
+  http_response login_methods() const;
+  void oauth_start(responder done);
+  void oauth_callback(api_request& r, responder done);
   void auth_user(api_request& r, responder done, bool refresh);
   void usernames(api_request& r, responder done);
   void create_conversation(api_request& r, responder done);
@@ -116,6 +122,7 @@ private:
   std::shared_ptr<server_state> state_;
   std::shared_ptr<const static_files> files_;
   std::shared_ptr<metrics> counters_;
+  github_oauth github_;
 };
 
 } // namespace parley

@@ -28,15 +28,6 @@ int decode_char(char ch) {
   return -1;
 }
 
-std::string hmac_sha256(const std::string& key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
-       &len);
-  return std::string(reinterpret_cast<const char*>(out), len);
-}
-
 // A JSON number that is a whole number of seconds.
 std::optional<int64_t> seconds_claim(const nlohmann::json& payload,
                                      const char* name) {
@@ -56,6 +47,15 @@ bool header_ok(std::string_view encoded) {
 }
 
 } // namespace
+
+std::string hmac_sha256(const std::string& key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
+       &len);
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
 
 std::string base64url_encode(std::string_view bytes) {
   std::string out;

@@ -28,6 +28,10 @@ std::string jwt_sign_payload(std::string_view payload_json,
 std::optional<jwt_claims> jwt_verify(std::string_view token,
                                      const std::string& key, int64_t now);
 
+/// HMAC-SHA256 of `data` under `key`: 32 raw bytes (the HS256 signature;
+/// also what signs the OAuth state, github_oauth.hpp).
+std::string hmac_sha256(const std::string& key, std::string_view data);
+
 /// Base64url without padding (RFC 7515 §2).
 std::string base64url_encode(std::string_view bytes);
 

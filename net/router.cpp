@@ -18,6 +18,9 @@ const std::vector<entry>& table() {
   static const std::vector<entry> routes = {
     {"/api/login", {{verb::post, route::login}}},
     {"/api/logout", {{verb::post, route::logout}}},
+    {"/api/login_methods", {{verb::get, route::login_methods}}},
+    {"/api/oauth/github", {{verb::get, route::oauth_github}}},
+    {"/api/oauth/github/callback", {{verb::get, route::oauth_github_callback}}},
     {"/api/auth_user", {{verb::get, route::auth_user}}},
     {"/api/refresh_token", {{verb::post, route::refresh_token}}},
     {"/api/usernames", {{verb::get, route::usernames}}},

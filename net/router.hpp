@@ -12,7 +12,10 @@ namespace parley {
 /// Every endpoint of SPEC §3–§5.
 enum class route {
   login,
-  logout, ///< clears the stream cookie (not in SPEC: docs/api.md)
+  logout,        ///< clears the stream cookie (not in SPEC: docs/api.md)
+  login_methods, ///< which logins are on (not in SPEC: docs/api.md)
+  oauth_github,  ///< GET: off to GitHub's sign-in page
+  oauth_github_callback, ///< GET: back from it
   auth_user,
   refresh_token,
   usernames,

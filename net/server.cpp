@@ -61,8 +61,8 @@ bool server::run() {
   auto files = std::make_shared<const static_files>(cfg_.web_root);
   if (files->size() == 0)
     spdlog::warn("web root '{}' has no files: no web client", cfg_.web_root);
-  auto handler
-    = std::make_shared<api>(sys_, db_, broker_, cfg_, state, files, counters_);
+  auto handler = std::make_shared<api>(sys_, ioc, db_, broker_, cfg_, state,
+                                       files, counters_);
   session_limits limits{cfg_.max_body, cfg_.max_header,
                         std::chrono::seconds(30)};
   std::shared_ptr<listener> lst;

@@ -164,4 +164,24 @@ std::optional<std::string> percent_decode(std::string_view text,
   return out;
 }
 
+std::string percent_encode(std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                      || (c >= '0' && c <= '9') || c == '-' || c == '.'
+                      || c == '_' || c == '~';
+    if (unreserved) {
+      out += c;
+    } else {
+      out += '%';
+      out += hex[u >> 4];
+      out += hex[u & 0x0f];
+    }
+  }
+  return out;
+}
+
 } // namespace parley

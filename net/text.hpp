@@ -36,4 +36,8 @@ std::optional<int64_t> parse_id(std::string_view text);
 std::optional<std::string> percent_decode(std::string_view text,
                                           bool plus_is_space);
 
+/// Escapes every byte but RFC 3986's unreserved ones (A-Z a-z 0-9 - . _ ~)
+/// as %XX: safe inside a query value or a form body.
+std::string percent_encode(std::string_view text);
+
 } // namespace parley

@@ -99,6 +99,13 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
         return queries::find_or_create_user(tx, name);
       }));
     },
+    [&st](github_login_atom, int64_t github_id, const std::string& login,
+          const std::string& avatar_url) -> caf::result<user> {
+      return reply(transact<user>(st, "gh_login", [&](pqxx::work& tx) {
+        return queries::find_or_create_github_user(tx, github_id, login,
+                                                   avatar_url);
+      }));
+    },
     [&st](user_get_atom, int64_t id) -> caf::result<user> {
       return reply(transact<user, pqxx::nontransaction>(
         st, "user_get", [&](pqxx::transaction_base& tx) {

@@ -74,6 +74,17 @@ void prepare(pqxx::connection& conn) {
                               " ON CONFLICT DO NOTHING");
   conn.prepare("user_by_name", "SELECT id, username, avatar_url FROM users"
                                " WHERE lower(username) = lower($1)");
+  conn.prepare("user_by_github", "SELECT id, username, avatar_url FROM users"
+                                 " WHERE github_id = $1");
+  // ON CONFLICT DO NOTHING covers every unique index: the name (in any
+  // case) or the GitHub id taken; the caller tells which.
+  conn.prepare("github_user_insert",
+               "INSERT INTO users (username, avatar_url, github_id)"
+               " VALUES ($1, NULLIF($2, ''), $3) ON CONFLICT DO NOTHING"
+               " RETURNING id, username, avatar_url");
+  conn.prepare("github_avatar_update",
+               "UPDATE users SET avatar_url = NULLIF($2, '') WHERE id = $1"
+               " AND avatar_url IS DISTINCT FROM NULLIF($2, '')");
   conn.prepare("user_by_id",
                "SELECT id, username, avatar_url FROM users WHERE id = $1");
   conn.prepare("conv_insert",
@@ -155,6 +166,40 @@ caf::expected<user> find_or_create_user(pqxx::work& tx,
   if (rows.empty())
     return make_error(ec::not_found);
   return to_user(rows[0], 0);
+}
+
+std::vector<std::string> username_candidates(const std::string& login,
+                                             int64_t github_id) {
+  std::vector<std::string> names{login};
+  for (int n = 2; n <= 9; ++n)
+    names.push_back(login.substr(0, 37) + "-" + std::to_string(n));
+  names.push_back("github-" + std::to_string(github_id));
+  return names;
+}
+
+caf::expected<user> find_or_create_github_user(pqxx::work& tx,
+                                               int64_t github_id,
+                                               const std::string& login,
+                                               const std::string& avatar_url) {
+  auto rows = tx.exec_prepared("user_by_github", github_id);
+  if (!rows.empty()) {
+    auto u = to_user(rows[0], 0);
+    tx.exec_prepared("github_avatar_update", u.id, avatar_url);
+    u.avatar_url = avatar_url.empty() ? std::nullopt
+                                      : std::optional<std::string>{avatar_url};
+    return u;
+  }
+  for (const auto& name : username_candidates(login, github_id)) {
+    rows = tx.exec_prepared("github_user_insert", name, avatar_url, github_id);
+    if (!rows.empty())
+      return to_user(rows[0], 0);
+    // A concurrent first sign-in of the same account won: that user.
+    rows = tx.exec_prepared("user_by_github", github_id);
+    if (!rows.empty())
+      return to_user(rows[0], 0);
+  }
+  // Every name taken, even github-<id>: someone chose it by dev login.
+  return make_error(ec::db_error);
 }
 
 caf::expected<user> find_user(pqxx::transaction_base& tx, int64_t id) {

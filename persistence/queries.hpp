@@ -24,6 +24,18 @@ constexpr int page_size = 25;
 
 caf::expected<user> find_or_create_user(pqxx::work& tx,
                                         const std::string& username);
+/// The user of GitHub account `github_id`, created on its first sign-in
+/// with the first free name of username_candidates; a later sign-in
+/// updates the avatar and keeps the name. `avatar_url` "" is NULL.
+caf::expected<user> find_or_create_github_user(pqxx::work& tx,
+                                               int64_t github_id,
+                                               const std::string& login,
+                                               const std::string& avatar_url);
+/// The names a new GitHub user may get, in order: `login` (a valid
+/// username), `login-2` … `login-9` (shortened to fit 39 characters),
+/// then `github-<id>`.
+std::vector<std::string> username_candidates(const std::string& login,
+                                             int64_t github_id);
 caf::expected<user> find_user(pqxx::transaction_base& tx, int64_t id);
 /// Fails with not_found when the caller itself does not exist.
 caf::expected<std::vector<std::string>>

@@ -158,3 +158,40 @@ TEST_CASE("the request limit has the post limit's rules, with its own keys",
     CHECK(error.find("parley.request-rate") != std::string::npos);
   }
 }
+
+TEST_CASE("GitHub login is off by default and checked when on", "[config]") {
+  parley_config cfg;
+  std::string error;
+  auto s = make_settings(cfg, error);
+  REQUIRE(s);
+  CHECK(s->github_client_id.empty());
+  CHECK(s->github_authorize_url == "https://github.com/login/oauth/authorize");
+  CHECK(s->github_token_url == "https://github.com/login/oauth/access_token");
+  CHECK(s->github_user_url == "https://api.github.com/user");
+
+  cfg.github_client_id = "app-id";
+  CHECK_FALSE(make_settings(cfg, error));
+  CHECK(error.find("github-client-secret") != std::string::npos);
+
+  cfg.github_client_secret = "app-secret";
+  error.clear();
+  s = make_settings(cfg, error);
+  REQUIRE(s);
+  CHECK(s->github_client_secret == "app-secret");
+
+  cfg.github_token_url = "ftp://github.com/token";
+  error.clear();
+  CHECK_FALSE(make_settings(cfg, error));
+  CHECK(error.find("github-token-url") != std::string::npos);
+
+  cfg.github_token_url = "http://127.0.0.1:9000/token";
+  cfg.origin = "localhost:8080"; // no scheme: no callback URL can be made
+  error.clear();
+  CHECK_FALSE(make_settings(cfg, error));
+  CHECK(error.find("parley.origin") != std::string::npos);
+
+  // With GitHub login off, the URLs are not used and not checked.
+  cfg.github_client_id.clear();
+  error.clear();
+  CHECK(make_settings(cfg, error));
+}

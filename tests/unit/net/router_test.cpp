@@ -61,3 +61,17 @@ TEST_CASE("health, metrics and stream", "[router]") {
   CHECK(match_route(verb::get, "/api/messages").target
         == route::message_stream);
 }
+
+TEST_CASE("login methods and the GitHub sign-in", "[router]") {
+  CHECK(match_route(verb::get, "/api/login_methods").target
+        == route::login_methods);
+  CHECK(match_route(verb::get, "/api/oauth/github").target
+        == route::oauth_github);
+  CHECK(match_route(verb::get, "/api/oauth/github/callback").target
+        == route::oauth_github_callback);
+  auto post = match_route(verb::post, "/api/oauth/github/callback");
+  CHECK(post.outcome == route_match::kind::method_not_allowed);
+  CHECK(post.allow == "GET");
+  CHECK(match_route(verb::get, "/api/oauth/gitlab").outcome
+        == route_match::kind::not_found);
+}

@@ -79,3 +79,10 @@ TEST_CASE("percent_decode", "[text]") {
   CHECK_FALSE(percent_decode("%", false));
   CHECK_FALSE(percent_decode("%zz", false));
 }
+
+TEST_CASE("percent_encode keeps only unreserved bytes", "[text]") {
+  CHECK(percent_encode("abcXYZ019-._~") == "abcXYZ019-._~");
+  CHECK(percent_encode("a b&c=d/e?") == "a%20b%26c%3Dd%2Fe%3F");
+  CHECK(percent_encode("\xc3\xa9") == "%C3%A9");
+  CHECK(percent_decode(percent_encode("x+y %&"), true) == "x+y %&");
+}

@@ -1,0 +1,173 @@
+#include "net/http_fetch.hpp"
+
+#include <memory>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/err.h>
+
+#include "config/url.hpp"
+
+namespace parley {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// One request's connection. Owned by its pending handlers. A plain http
+// URL uses only the TCP layer under the TLS stream (the tests' stand-in
+// provider); https does the handshake first.
+class fetch_op : public std::enable_shared_from_this<fetch_op> {
+public:
+  fetch_op(asio::io_context& ioc, asio::ssl::context& tls, url_parts url,
+           fetch_request req, std::function<void(fetch_result)> done,
+           fetch_limits limits)
+      : resolver_(asio::make_strand(ioc)),
+        stream_(resolver_.get_executor(), tls),
+        url_(std::move(url)),
+        done_(std::move(done)),
+        limits_(limits) {
+    req_.method(req.method);
+    req_.target(url_.target);
+    req_.version(11);
+    req_.set(http::field::host, host_header());
+    // GitHub's API refuses requests without a User-Agent.
+    req_.set(http::field::user_agent, "Parley");
+    req_.set(http::field::accept, req.accept);
+    if (!req.authorization.empty())
+      req_.set(http::field::authorization, req.authorization);
+    if (!req.content_type.empty())
+      req_.set(http::field::content_type, req.content_type);
+    req_.body() = std::move(req.body);
+    req_.prepare_payload();
+    parser_.body_limit(limits_.max_body);
+  }
+
+  void run() {
+    beast::get_lowest_layer(stream_).expires_after(limits_.timeout);
+    resolver_.async_resolve(
+      url_.host, std::to_string(url_.port),
+      [self = shared_from_this()](beast::error_code ec,
+                                  tcp::resolver::results_type results) {
+        if (ec)
+          return self->fail("resolve", ec);
+        self->connect(results);
+      });
+  }
+
+private:
+  std::string host_header() const {
+    auto host = url_.host.find(':') != std::string::npos ? "[" + url_.host + "]"
+                                                         : url_.host;
+    bool default_port = url_.port == (url_.tls ? 443 : 80);
+    return default_port ? host : host + ":" + std::to_string(url_.port);
+  }
+
+  void connect(const tcp::resolver::results_type& results) {
+    beast::get_lowest_layer(stream_).async_connect(
+      results,
+      [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+        if (ec)
+          return self->fail("connect", ec);
+        if (self->url_.tls)
+          return self->handshake();
+        self->write();
+      });
+  }
+
+  void handshake() {
+    // SNI, and a certificate that must name the host.
+    if (!SSL_set_tlsext_host_name(stream_.native_handle(), url_.host.c_str()))
+      return fail("tls", beast::error_code{static_cast<int>(::ERR_get_error()),
+                                           asio::error::get_ssl_category()});
+    stream_.set_verify_mode(asio::ssl::verify_peer);
+    stream_.set_verify_callback(asio::ssl::host_name_verification(url_.host));
+    stream_.async_handshake(asio::ssl::stream_base::client,
+                            [self = shared_from_this()](beast::error_code ec) {
+                              if (ec)
+                                return self->fail("tls handshake", ec);
+                              self->write();
+                            });
+  }
+
+  void write() {
+    auto next = [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec)
+        return self->fail("write", ec);
+      self->read();
+    };
+    if (url_.tls)
+      http::async_write(stream_, req_, std::move(next));
+    else
+      http::async_write(stream_.next_layer(), req_, std::move(next));
+  }
+
+  void read() {
+    auto next = [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec)
+        return self->fail("read", ec);
+      self->finish();
+    };
+    if (url_.tls)
+      http::async_read(stream_, buffer_, parser_, std::move(next));
+    else
+      http::async_read(stream_.next_layer(), buffer_, parser_, std::move(next));
+  }
+
+  void finish() {
+    beast::get_lowest_layer(stream_).close();
+    auto& res = parser_.get();
+    fetch_result result;
+    result.status = res.result_int();
+    result.body = std::move(res.body());
+    done_(std::move(result));
+  }
+
+  void fail(const char* step, beast::error_code ec) {
+    beast::get_lowest_layer(stream_).close();
+    fetch_result result;
+    result.error = std::string{step} + ": " + ec.message();
+    done_(std::move(result));
+  }
+
+  tcp::resolver resolver_;
+  beast::ssl_stream<beast::tcp_stream> stream_;
+  url_parts url_;
+  std::function<void(fetch_result)> done_;
+  fetch_limits limits_;
+  http::request<http::string_body> req_;
+  beast::flat_buffer buffer_;
+  http::response_parser<http::string_body> parser_;
+};
+
+} // namespace
+
+void http_fetch(asio::io_context& ioc, asio::ssl::context& tls,
+                fetch_request req, std::function<void(fetch_result)> done,
+                fetch_limits limits) {
+  auto url = parse_url(req.url);
+  if (!url) {
+    fetch_result result;
+    result.error = "not an http(s) URL";
+    return done(std::move(result));
+  }
+  std::make_shared<fetch_op>(ioc, tls, std::move(*url), std::move(req),
+                             std::move(done), limits)
+    ->run();
+}
+
+asio::ssl::context make_client_tls() {
+  asio::ssl::context tls{asio::ssl::context::tls_client};
+  tls.set_default_verify_paths();
+  return tls;
+}
+
+} // namespace parley
