@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   for (auto& arg : args)
     if (std::strcmp(arg, "--help") == 0 || std::strcmp(arg, "-h") == 0)
       arg = long_help;
+  auto dev_login = parley::take_dev_login_argument(args);
   parley::parley_config cfg;
   if (auto err = cfg.parse(static_cast<int>(args.size()), args.data())) {
     std::fprintf(stderr, "parley: bad configuration: %s\n",
@@ -75,6 +76,8 @@ int main(int argc, char** argv) {
   }
   if (cfg.cli_helptext_printed)
     return 0;
+  if (dev_login)
+    cfg.dev_login = *dev_login;
   std::string error;
   auto settings = parley::make_settings(cfg, error);
   if (!settings) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -170,6 +171,22 @@ parse_duration(const std::string& text) {
   if (n > UINT64_MAX / factor / 2)
     return std::nullopt;
   return std::chrono::milliseconds{static_cast<int64_t>(n * factor)};
+}
+
+std::optional<bool> take_dev_login_argument(std::vector<char*>& args) {
+  std::optional<bool> value;
+  auto kept = args.begin();
+  for (auto* arg : args) {
+    std::string_view text{arg};
+    if (text == "--parley.dev-login=true")
+      value = true;
+    else if (text == "--parley.dev-login=false")
+      value = false;
+    else
+      *kept++ = arg;
+  }
+  args.erase(kept, args.end());
+  return value;
 }
 
 std::optional<settings> make_settings(const parley_config& cfg,

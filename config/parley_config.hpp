@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/config_option_adder.hpp>
@@ -87,6 +88,14 @@ std::optional<size_t> parse_size(const std::string& text);
 /// Parses "14d", "3h", "15min", "2s", "250ms" into milliseconds.
 std::optional<std::chrono::milliseconds>
 parse_duration(const std::string& text);
+
+/// CAF 0.17 takes a boolean option on the command line only as a bare flag
+/// (`--parley.dev-login` sets it): `--parley.dev-login=false` is refused, so
+/// the INI file's `true` could not be turned off. This removes every
+/// `--parley.dev-login=true|false` from `args` and returns the last value,
+/// for the caller to set after CAF's parse; other spellings stay, for CAF
+/// to refuse.
+std::optional<bool> take_dev_login_argument(std::vector<char*>& args);
 
 /// Validates the raw config; on error, `error` names the bad key.
 std::optional<settings> make_settings(const parley_config& cfg,

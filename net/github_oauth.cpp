@@ -171,6 +171,12 @@ std::optional<std::string> parse_access_token(std::string_view body) {
   return token;
 }
 
+bool is_token_refusal(std::string_view body) {
+  auto reply = nlohmann::json::parse(body, nullptr, false);
+  return reply.is_object() && reply.contains("error")
+         && reply["error"].is_string();
+}
+
 std::optional<github_user> parse_github_user(std::string_view body) {
   auto reply = nlohmann::json::parse(body, nullptr, false);
   if (!reply.is_object())
@@ -244,25 +250,26 @@ void github_oauth::finish(const http_request& req,
   exchange.url = cfg_->github_token_url;
   exchange.content_type = "application/x-www-form-urlencoded";
   exchange.body = oauth_token_request_body(*cfg_, code);
-  http_fetch(ioc_, *tls_, std::move(exchange),
-             [&ioc = ioc_, tls = tls_, cfg = cfg_,
-              done = std::move(done)](fetch_result res) {
-               if (!res.error.empty())
-                 return done(bad_gateway("token", res.error));
-               if (res.status != 200)
-                 return done(bad_gateway(
-                   "token", "status " + std::to_string(res.status)));
-               auto token = parse_access_token(res.body);
-               // GitHub answers 200 with {"error": …} for a used or
-               // unknown code: the browser's, not GitHub's, failure.
-               if (!token) {
-                 spdlog::info("github sign-in: code refused");
-                 return done(error_response(
-                   http::status::bad_request,
-                   "GitHub did not accept the sign-in; sign in again"));
-               }
-               read_user(ioc, tls, cfg, *token, done);
-             });
+  http_fetch(
+    ioc_, *tls_, std::move(exchange),
+    [&ioc = ioc_, tls = tls_, cfg = cfg_,
+     done = std::move(done)](fetch_result res) {
+      if (!res.error.empty())
+        return done(bad_gateway("token", res.error));
+      if (res.status != 200)
+        return done(
+          bad_gateway("token", "status " + std::to_string(res.status)));
+      auto token = parse_access_token(res.body);
+      if (token)
+        return read_user(ioc, tls, cfg, *token, done);
+      // GitHub answers 200 with {"error": …} for a used or
+      // unknown code: the browser's, not GitHub's, failure.
+      if (!is_token_refusal(res.body))
+        return done(bad_gateway("token", "unexpected reply"));
+      spdlog::info("github sign-in: code refused");
+      done(error_response(http::status::bad_request,
+                          "GitHub did not accept the sign-in; sign in again"));
+    });
 }
 
 } // namespace parley

@@ -65,6 +65,10 @@ std::string oauth_app_location(const settings& cfg, std::string_view query);
 /// reply (`{"error": "bad_verification_code"}`) or anything malformed.
 std::optional<std::string> parse_access_token(std::string_view body);
 
+/// Whether GitHub's token reply is a refusal of the code (a JSON object
+/// with an `error`, as for a used, expired or unknown code), not a fault.
+bool is_token_refusal(std::string_view body);
+
 /// The user in GitHub's `/user` reply; nullopt without a positive numeric
 /// `id`. A login that is not a valid Parley username is replaced by
 /// `github-<id>`; an avatar that is not an http(s) URL is dropped.

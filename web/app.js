@@ -41,6 +41,31 @@ async function api(method, path, body) {
 function show(section) {
   $("login").hidden = section !== "login";
   $("chat").hidden = section !== "chat";
+  if (section === "login") showLoginMethods();
+}
+
+// The login page offers what the server has on: the development login
+// form, GitHub, or both. If the server cannot be asked, the form shows.
+async function showLoginMethods() {
+  const methods = await fetch("/api/login_methods")
+    .then((res) => (res.ok ? res.json() : null)).catch(() => null)
+    || { devLogin: true, github: false };
+  $("login-form").hidden = !methods.devLogin;
+  $("github-login").hidden = !methods.github;
+  $("no-login").hidden = methods.devLogin || methods.github;
+}
+
+// Back from a GitHub sign-in: the server sent the browser to
+// /callback?token=…&expires_at=… (or ?error=…). The token is kept as after
+// a login, and leaves the address bar and the history at once.
+function takeSignIn() {
+  if (location.pathname !== "/callback") return;
+  const query = new URLSearchParams(location.search);
+  history.replaceState(null, "", "/");
+  const token = query.get("token");
+  if (token) return keepToken(token);
+  $("login-error").textContent = query.get("error") === "access_denied"
+    ? "GitHub sign-in was cancelled." : "GitHub sign-in failed; try again.";
 }
 
 // The token for API calls, kept across page loads.
@@ -345,4 +370,5 @@ document.addEventListener("visibilitychange", () => {
 });
 
 $("logout").onclick = logout;
+takeSignIn();
 start();

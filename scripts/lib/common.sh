@@ -23,6 +23,7 @@ PARLEY_PACKAGES=(
   libcaf-dev libboost-dev libboost-system-dev libpqxx-dev libpq-dev
   nlohmann-json3-dev catch2 libspdlog-dev libssl-dev libjemalloc-dev
   postgresql-15 postgresql-client-15
+  ca-certificates # GitHub login: the server verifies github.com's certificate
 )
 
 PARLEY_CLUSTER_HELD=   # set while this process holds a cluster (released on exit)

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
 import { chromium } from "playwright-core";
 
 const env = (name) => {
@@ -510,5 +511,90 @@ test("a page from parley.origin may call the API across origins; others may not"
   } finally {
     await context.close();
     await stopServer(child);
+  }
+});
+
+// A stand-in for GitHub's OAuth endpoints on loopback (GitHub itself is
+// outside the machine): its sign-in page signs in at once as `account`, or
+// answers "access_denied" when `deny` is set.
+async function fakeGitHub(account) {
+  const fake = { account, deny: false };
+  const server = createHttpServer((req, res) => {
+    const url = new URL(req.url, "http://fake");
+    let body = "";
+    req.on("data", (chunk) => { body += chunk; });
+    req.on("end", () => {
+      if (url.pathname === "/login/oauth/authorize") {
+        const back = new URL(url.searchParams.get("redirect_uri"));
+        back.searchParams.set("state", url.searchParams.get("state"));
+        if (fake.deny) back.searchParams.set("error", "access_denied");
+        else back.searchParams.set("code", "browser-code");
+        res.writeHead(302, { Location: back.toString() }).end();
+      } else if (url.pathname === "/login/oauth/access_token") {
+        const form = new URLSearchParams(body);
+        const ok = form.get("code") === "browser-code"
+                   && form.get("client_secret") === "browser-secret";
+        res.writeHead(200, { "Content-Type": "application/json" })
+          .end(JSON.stringify(ok ? { access_token: "browser-token" }
+                                 : { error: "bad_verification_code" }));
+      } else if (url.pathname === "/user"
+                 && req.headers.authorization === "Bearer browser-token") {
+        res.writeHead(200, { "Content-Type": "application/json" })
+          .end(JSON.stringify(fake.account));
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  fake.args = ["--parley.github-client-id=browser-app",
+               "--parley.github-client-secret=browser-secret",
+               `--parley.github-authorize-url=${url}/login/oauth/authorize`,
+               `--parley.github-token-url=${url}/login/oauth/access_token`,
+               `--parley.github-user-url=${url}/user`];
+  fake.close = () => new Promise((resolve) => server.close(resolve));
+  return fake;
+}
+
+test("Sign in with GitHub: off to GitHub and back, logged in, the token out of the address bar",
+     async () => {
+  const login = unique("octo");
+  const github = await fakeGitHub({ id: Number.parseInt(randomBytes(5).toString("hex"), 16),
+                                    login, avatar_url: null });
+  // A server of its own with GitHub on and the development login off; its
+  // origin is where GitHub sends the browser back to.
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const { child } = await startServer([`--parley.port=${port}`, `--parley.origin=${origin}`,
+                                       "--parley.dev-login=false", ...github.args]);
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    page.setDefaultTimeout(timeout);
+    await page.goto(`${origin}/`);
+    await page.locator("#github-login").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#login-form").isVisible(), false);
+
+    // Cancelled at GitHub: back on the login page, told so.
+    github.deny = true;
+    await page.click("#github-login a");
+    await page.locator("#login-error", { hasText: "GitHub sign-in was cancelled." }).waitFor();
+    assert.equal(page.url(), `${origin}/`);
+
+    github.deny = false;
+    await page.click("#github-login a");
+    await page.locator("#chat").waitFor({ state: "visible" });
+    assert.equal(await page.textContent("#me"), login);
+    assert.equal(page.url(), `${origin}/`); // no token in the address bar
+    await live(page); // the stream authenticates with the cookie set on the way
+    // A reload keeps the session.
+    await page.reload();
+    await page.locator("#chat").waitFor({ state: "visible" });
+    assert.equal(await page.textContent("#me"), login);
+  } finally {
+    await context.close();
+    await stopServer(child);
+    await github.close();
   }
 });

@@ -103,3 +103,14 @@ std::string corrupt_signature(const std::string& token) {
 }
 
 } // namespace itest
+
+namespace itest {
+
+std::string forge_oauth_state(std::int64_t expires, const std::string& key) {
+  auto signed_part
+    = "0123456789abcdef0123456789abcdef." + std::to_string(expires);
+  return signed_part + "."
+         + base64url_encode(hs256(key, "parley-oauth-state." + signed_part));
+}
+
+} // namespace itest

@@ -34,6 +34,11 @@ nlohmann::json token_payload(const std::string& token);
 std::string replace_payload(const std::string& token,
                             const nlohmann::json& payload);
 
+/// An OAuth `state` as the server makes one (nonce.expiry.mac), expiring at
+/// `expires` (Unix seconds), signed with `key`.
+std::string forge_oauth_state(std::int64_t expires,
+                              const std::string& key = test_jwt_key);
+
 /// `token` with one signature character changed (still valid base64url).
 std::string corrupt_signature(const std::string& token);
 

@@ -195,3 +195,26 @@ TEST_CASE("GitHub login is off by default and checked when on", "[config]") {
   error.clear();
   CHECK(make_settings(cfg, error));
 }
+
+TEST_CASE("dev-login=false on the command line turns the INI's true off",
+          "[config]") {
+  std::vector<std::string> args = {"parley",
+                                   "--parley.port=1",
+                                   "--parley.dev-login=false",
+                                   "--parley.dev-login=true",
+                                   "--parley.dev-login=false",
+                                   "--parley.dev-login=maybe"};
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  auto value = take_dev_login_argument(argv);
+  REQUIRE(value);
+  CHECK_FALSE(*value); // the last one
+  REQUIRE(argv.size() == 3);
+  CHECK(std::string{argv[1]} == "--parley.port=1");
+  CHECK(std::string{argv[2]} == "--parley.dev-login=maybe"); // CAF refuses it
+
+  std::vector<char*> none{args[0].data(), args[1].data()};
+  CHECK_FALSE(take_dev_login_argument(none));
+  CHECK(none.size() == 2);
+}

@@ -89,6 +89,11 @@ TEST_CASE("GitHub's token reply", "[oauth]") {
   CHECK_FALSE(parse_access_token(R"({"access_token":42})"));
   CHECK_FALSE(parse_access_token(R"({"access_token":"a\r\nX-Evil: 1"})"));
   CHECK_FALSE(parse_access_token(R"(["access_token"])"));
+  // A refused code is GitHub's word; anything else unexpected is a fault.
+  CHECK(is_token_refusal(R"({"error":"bad_verification_code"})"));
+  CHECK_FALSE(is_token_refusal("access_token=gho_abc"));
+  CHECK_FALSE(is_token_refusal(R"({"error":3})"));
+  CHECK_FALSE(is_token_refusal(R"({"access_token":"gho_abc"})"));
 }
 
 TEST_CASE("GitHub's user reply, made fit for Parley", "[oauth]") {

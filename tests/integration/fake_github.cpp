@@ -1,0 +1,189 @@
+#include "fake_github.hpp"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <cctype>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace itest {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// The value of `name` in a query string or form body (first one; %XX and
+// '+' decoded), or "".
+std::string form_value(const std::string& text, const std::string& name) {
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    auto end = text.find('&', pos);
+    if (end == std::string::npos)
+      end = text.size();
+    auto pair = text.substr(pos, end - pos);
+    auto eq = pair.find('=');
+    if (eq != std::string::npos && pair.substr(0, eq) == name) {
+      std::string out;
+      auto raw = pair.substr(eq + 1);
+      for (size_t i = 0; i < raw.size(); ++i) {
+        bool escape = raw[i] == '%' && i + 2 < raw.size()
+                      && std::isxdigit(static_cast<unsigned char>(raw[i + 1]))
+                      && std::isxdigit(static_cast<unsigned char>(raw[i + 2]));
+        if (escape) {
+          out
+            += static_cast<char>(std::stoi(raw.substr(i + 1, 2), nullptr, 16));
+          i += 2;
+        } else {
+          out += raw[i] == '+' ? ' ' : raw[i];
+        }
+      }
+      return out;
+    }
+    pos = end + 1;
+  }
+  return {};
+}
+
+http::response<http::string_body> reply(http::status status, std::string body) {
+  http::response<http::string_body> res{status, 11};
+  res.set(http::field::content_type, "application/json; charset=utf-8");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+} // namespace
+
+fake_github::fake_github()
+    : acceptor_(io_, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}) {
+  port_ = acceptor_.local_endpoint().port();
+  thread_ = std::thread([this] { serve(); });
+}
+
+fake_github::~fake_github() {
+  {
+    std::lock_guard<std::mutex> lock{mutex_};
+    stopping_ = true;
+  }
+  // Wakes the blocking accept; serve() sees stopping_ and returns.
+  try {
+    asio::io_context io;
+    tcp::socket wake{io};
+    wake.connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), port_});
+  } catch (const std::exception&) {
+    // Nothing listens any more: serve() has already returned.
+  }
+  thread_.join();
+}
+
+std::string fake_github::base_url() const {
+  return "http://127.0.0.1:" + std::to_string(port_);
+}
+
+std::vector<std::string> fake_github::server_args() const {
+  return {
+    std::string{"--parley.github-client-id="} + client_id,
+    std::string{"--parley.github-client-secret="} + client_secret,
+    "--parley.github-authorize-url=" + base_url() + "/login/oauth/authorize",
+    "--parley.github-token-url=" + base_url() + "/login/oauth/access_token",
+    "--parley.github-user-url=" + base_url() + "/user"};
+}
+
+void fake_github::add_account(const std::string& code,
+                              const std::string& user_json) {
+  std::lock_guard<std::mutex> lock{mutex_};
+  accounts_[code] = user_json;
+}
+
+void fake_github::set_authorize_code(const std::string& code) {
+  std::lock_guard<std::mutex> lock{mutex_};
+  authorize_code_ = code;
+}
+
+std::vector<std::string> fake_github::token_requests() const {
+  std::lock_guard<std::mutex> lock{mutex_};
+  return token_requests_;
+}
+
+void fake_github::serve() {
+  for (;;) {
+    tcp::socket socket{io_};
+    beast::error_code ec;
+    acceptor_.accept(socket, ec);
+    {
+      std::lock_guard<std::mutex> lock{mutex_};
+      if (stopping_)
+        return;
+    }
+    if (ec)
+      continue;
+    // A client that stops talking cannot hold the fake for long.
+    timeval five{5, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &five,
+                 sizeof five);
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &five,
+                 sizeof five);
+    answer(socket);
+  }
+}
+
+void fake_github::answer(tcp::socket& socket) {
+  beast::flat_buffer buffer;
+  http::request<http::string_body> req;
+  beast::error_code ec;
+  http::read(socket, buffer, req, ec);
+  if (ec)
+    return;
+  std::string target{req.target()};
+  auto path = target.substr(0, target.find('?'));
+  auto query = target.find('?') == std::string::npos
+                 ? std::string{}
+                 : target.substr(target.find('?') + 1);
+  std::unique_lock<std::mutex> lock{mutex_};
+  http::response<http::string_body> res;
+  if (path == "/login/oauth/authorize") {
+    res = reply(http::status::found, "");
+    res.set(http::field::location, form_value(query, "redirect_uri")
+                                     + "?code=" + authorize_code_
+                                     + "&state=" + form_value(query, "state"));
+  } else if (path == "/login/oauth/access_token"
+             && req.method() == http::verb::post) {
+    token_requests_.push_back(req.body());
+    auto code = form_value(req.body(), "code");
+    bool our_app = form_value(req.body(), "client_id") == client_id
+                   && form_value(req.body(), "client_secret") == client_secret;
+    if (code == "token-500")
+      res = reply(http::status::internal_server_error, "{}");
+    else if (code == "token-garbage")
+      res = reply(http::status::ok, "access_token=x&token_type=bearer");
+    else if (code == "token-huge")
+      res = reply(http::status::ok, std::string(2 * 1024 * 1024, ' '));
+    else if (!our_app || accounts_.count(code) == 0)
+      res = reply(http::status::ok, R"({"error":"bad_verification_code"})");
+    else
+      res = reply(http::status::ok, R"({"access_token":"tok-)" + code
+                                      + R"(","token_type":"bearer"})");
+  } else if (path == "/user") {
+    std::string auth{req[http::field::authorization]};
+    auto code = auth.rfind("Bearer tok-", 0) == 0 ? auth.substr(11) : "";
+    auto it = accounts_.find(code);
+    if (it == accounts_.end() || it->second == "user-401")
+      res
+        = reply(http::status::unauthorized, R"({"message":"Bad credentials"})");
+    else
+      res = reply(http::status::ok, it->second);
+  } else {
+    res = reply(http::status::not_found, R"({"message":"Not Found"})");
+  }
+  lock.unlock();
+  res.keep_alive(false);
+  http::write(socket, res, ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+}
+
+} // namespace itest

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+namespace itest {
+
+/// A stand-in for GitHub's OAuth endpoints on 127.0.0.1 (the one fake the
+/// tests may use: GitHub is outside the machine). Plain HTTP, one request
+/// per connection, served one at a time on its own thread.
+///
+/// - `GET /login/oauth/authorize?redirect_uri=…&state=…` signs in at once
+///   as the account of `authorize_code`: 302 to redirect_uri with that code.
+/// - `POST /login/oauth/access_token` (form: client_id, client_secret,
+///   code, redirect_uri) answers like GitHub: 200 {"access_token": …} for a
+///   code given to add_account, 200 {"error": "bad_verification_code"} for
+///   any other (or a wrong client), and for the codes below:
+///   "token-500" 500, "token-garbage" a 200 that is not JSON,
+///   "token-huge" a 200 of 2 MiB.
+/// - `GET /user` with `Authorization: Bearer <that token>`: the account's
+///   JSON; a code whose account is "user-401" gets 401 here.
+class fake_github {
+public:
+  static constexpr const char* client_id = "test-client-id";
+  static constexpr const char* client_secret = "test-client-secret";
+
+  fake_github();
+  ~fake_github();
+
+  fake_github(const fake_github&) = delete;
+  fake_github& operator=(const fake_github&) = delete;
+
+  std::uint16_t port() const {
+    return port_;
+  }
+
+  /// "http://127.0.0.1:<port>".
+  std::string base_url() const;
+
+  /// The server's --parley.github-* arguments for this stand-in.
+  std::vector<std::string> server_args() const;
+
+  /// `code` signs in as the account `user_json` (GitHub's /user reply).
+  void add_account(const std::string& code, const std::string& user_json);
+
+  /// The code /login/oauth/authorize hands out.
+  void set_authorize_code(const std::string& code);
+
+  /// Every token request body received so far. Thread-safe.
+  std::vector<std::string> token_requests() const;
+
+private:
+  void serve();
+  void answer(boost::asio::ip::tcp::socket& socket);
+
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::uint16_t port_ = 0;
+  bool stopping_ = false; // guarded by mutex_
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string> accounts_; // code -> /user JSON
+  std::string authorize_code_;
+  std::vector<std::string> token_requests_;
+  std::thread thread_;
+};
+
+} // namespace itest

@@ -1,0 +1,339 @@
+// GitHub OAuth (SPEC §3) against a stand-in GitHub on loopback
+// (fake_github.hpp): the redirect, the state check, the code exchange,
+// find-or-create by github_id, and every way a sign-in can fail.
+
+#include <random>
+
+#include <catch2/catch.hpp>
+
+#include "api.hpp"
+#include "fake_github.hpp"
+#include "server_process.hpp"
+#include "shapes.hpp"
+#include "token_forge.hpp"
+
+using namespace itest;
+
+namespace {
+
+const std::string origin = "http://parley.test";
+
+// The decoded value of `name` in the query of `url`, or "".
+std::string query_param(const std::string& url, const std::string& name) {
+  auto q = url.find('?');
+  if (q == std::string::npos)
+    return {};
+  auto query = url.substr(q + 1);
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    auto end = std::min(query.find('&', pos), query.size());
+    auto pair = query.substr(pos, end - pos);
+    auto eq = pair.find('=');
+    if (eq != std::string::npos && pair.substr(0, eq) == name) {
+      std::string out;
+      auto raw = pair.substr(eq + 1);
+      for (size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '%' && i + 2 < raw.size()) {
+          out
+            += static_cast<char>(std::stoi(raw.substr(i + 1, 2), nullptr, 16));
+          i += 2;
+        } else {
+          out += raw[i];
+        }
+      }
+      return out;
+    }
+    pos = end + 1;
+  }
+  return {};
+}
+
+// A GitHub account id no other run against this database has used.
+std::int64_t fresh_github_id() {
+  std::random_device rd;
+  std::uniform_int_distribution<std::int64_t> ids{1'000'000'000,
+                                                  999'999'999'999};
+  return ids(rd);
+}
+
+std::string account(std::int64_t id, const std::string& login,
+                    const std::string& avatar = {}) {
+  json user = {{"id", id}, {"login", login}, {"name", "Test User"}};
+  user["avatar_url"] = avatar.empty() ? json(nullptr) : json(avatar);
+  return user.dump();
+}
+
+std::string set_cookie_named(const http_response& res,
+                             const std::string& name) {
+  for (const auto& line : res.headers_named("Set-Cookie"))
+    if (line.rfind(name + "=", 0) == 0)
+      return line;
+  return {};
+}
+
+// The cookie's value from a Set-Cookie line ("a=b; HttpOnly" -> "b").
+std::string cookie_of(const std::string& set_cookie) {
+  auto eq = set_cookie.find('=');
+  auto semi = set_cookie.find(';');
+  return set_cookie.substr(eq + 1, semi - eq - 1);
+}
+
+// GET /api/oauth/github: REQUIREs the 307; the state it set.
+std::string start_sign_in(const api& client) {
+  auto res = client.get("/api/oauth/github");
+  INFO(res.body);
+  REQUIRE(res.status == 307);
+  auto state = cookie_of(set_cookie_named(res, "parley_oauth_state"));
+  REQUIRE_FALSE(state.empty());
+  REQUIRE(query_param(res.header("Location"), "state") == state);
+  return state;
+}
+
+http_response callback(const api& client, const std::string& query,
+                       const std::string& cookie_state) {
+  header_list headers;
+  if (!cookie_state.empty())
+    headers.emplace_back("Cookie", "parley_oauth_state=" + cookie_state);
+  return client.send("GET", "/api/oauth/github/callback?" + query, {}, headers);
+}
+
+// A whole sign-in as `code`: REQUIREs the 307 to the web client; its token.
+std::string sign_in(const api& client, const std::string& code) {
+  auto state = start_sign_in(client);
+  auto res
+    = callback(client, "code=" + code + "&state=" + url_encode(state), state);
+  INFO(res.body);
+  REQUIRE(res.status == 307);
+  auto token = query_param(res.header("Location"), "token");
+  REQUIRE_FALSE(token.empty());
+  return token;
+}
+
+void check_json_error(const http_response& res, int status) {
+  INFO(res.body);
+  CHECK(res.status == status);
+  CHECK(res.header("Content-Type") == "application/json; charset=utf-8");
+  CHECK(res.json().at("message").is_string());
+  CHECK(set_cookie_named(res, "parley_token").empty()); // nobody signed in
+}
+
+struct github_server {
+  fake_github github;
+  server_process server;
+  api client;
+
+  explicit github_server(std::vector<std::string> extra = {})
+      : server(args(github, std::move(extra))), client(server.port()) {}
+
+  static std::vector<std::string> args(const fake_github& github,
+                                       std::vector<std::string> extra) {
+    auto all = github.server_args();
+    all.push_back("--parley.origin=" + origin);
+    all.insert(all.end(), extra.begin(), extra.end());
+    return all;
+  }
+};
+
+} // namespace
+
+TEST_CASE("without a client id, GitHub login is off and says so", "[oauth]") {
+  server_process server;
+  api client{server.port()};
+  auto methods = client.get("/api/login_methods");
+  REQUIRE(methods.status == 200);
+  CHECK(methods.json() == json{{"devLogin", true}, {"github", false}});
+  check_json_error(client.get("/api/oauth/github"), 404);
+  check_json_error(client.get("/api/oauth/github/callback?code=x&state=y"),
+                   404);
+}
+
+TEST_CASE("a GitHub sign-in ends at the web client with a working token",
+          "[oauth]") {
+  github_server s{{"--parley.dev-login=false"}};
+  auto methods = s.client.get("/api/login_methods");
+  REQUIRE(methods.status == 200);
+  CHECK(methods.json() == json{{"devLogin", false}, {"github", true}});
+  check_json_error(s.client.post("/api/login", {{"username", "mallory"}}), 404);
+
+  auto id = fresh_github_id();
+  auto login = unique_name("gh");
+  s.github.add_account("code-1",
+                       account(id, login, "https://avatars.example/u/1"));
+
+  auto start = s.client.get("/api/oauth/github");
+  INFO(start.body);
+  REQUIRE(start.status == 307);
+  auto location = start.header("Location");
+  CHECK(location.rfind(s.github.base_url() + "/login/oauth/authorize?", 0)
+        == 0);
+  CHECK(query_param(location, "client_id") == fake_github::client_id);
+  CHECK(query_param(location, "redirect_uri")
+        == origin + "/api/oauth/github/callback");
+  auto state_cookie = set_cookie_named(start, "parley_oauth_state");
+  CHECK(state_cookie.find("; HttpOnly") != std::string::npos);
+  CHECK(state_cookie.find("; SameSite=Lax") != std::string::npos);
+  CHECK(state_cookie.find("; Path=/api/oauth/github") != std::string::npos);
+  auto state = cookie_of(state_cookie);
+
+  auto done
+    = callback(s.client, "code=code-1&state=" + url_encode(state), state);
+  INFO(done.body);
+  REQUIRE(done.status == 307);
+  auto back = done.header("Location");
+  CHECK(back.rfind(origin + "/callback?token=", 0) == 0);
+  auto token = query_param(back, "token");
+  auto expires_at = query_param(back, "expires_at");
+  CHECK(parse_time(expires_at));
+  CHECK(cookie_of(set_cookie_named(done, "parley_token")) == token);
+  // The state is used up.
+  CHECK(set_cookie_named(done, "parley_oauth_state").find("Max-Age=0")
+        != std::string::npos);
+  // The app's secret went to the token endpoint, with the code.
+  auto sent = s.github.token_requests();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].find("client_secret=test-client-secret") != std::string::npos);
+  CHECK(sent[0].find("code=code-1") != std::string::npos);
+
+  auto me = s.client.get("/api/auth_user", token);
+  REQUIRE(me.status == 200);
+  CHECK(me.json().at("username") == login);
+  CHECK(me.json().at("avatarURL") == "https://avatars.example/u/1");
+
+  SECTION("the same account signs in again: same user, new avatar, same name") {
+    s.github.add_account(
+      "code-2", account(id, login + "-renamed", "https://avatars.example/u/2"));
+    auto again = s.client.get("/api/auth_user", sign_in(s.client, "code-2"));
+    REQUIRE(again.status == 200);
+    CHECK(again.json().at("id") == me.json().at("id"));
+    CHECK(again.json().at("username") == login);
+    CHECK(again.json().at("avatarURL") == "https://avatars.example/u/2");
+  }
+  SECTION("another account is another user, and they can talk") {
+    auto other_login = unique_name("gh");
+    s.github.add_account("code-3", account(fresh_github_id(), other_login));
+    auto other_token = sign_in(s.client, "code-3");
+    auto conv
+      = s.client.post("/api/conversations", {{"username", login}}, other_token);
+    INFO(conv.body);
+    CHECK(conv.status == 201);
+  }
+}
+
+TEST_CASE("a taken name gets a number, never another user's account",
+          "[oauth]") {
+  github_server s;
+  auto dev = s.client.login(unique_name("gh"));
+  s.github.add_account("code-taken",
+                       account(fresh_github_id(), upper(dev.username)));
+  auto me = s.client.get("/api/auth_user", sign_in(s.client, "code-taken"));
+  REQUIRE(me.status == 200);
+  CHECK(me.json().at("id") != json(dev.id));
+  CHECK(me.json().at("username") == upper(dev.username) + "-2");
+  // The dev user is untouched.
+  CHECK(s.client.get("/api/auth_user", dev.token).json().at("username")
+        == dev.username);
+}
+
+TEST_CASE("a callback without this browser's fresh state is refused",
+          "[oauth]") {
+  github_server s;
+  s.github.add_account("code-state", account(fresh_github_id(), "x"));
+  auto state = start_sign_in(s.client);
+  auto query = "code=code-state&state=" + url_encode(state);
+
+  SECTION("no cookie (a link made for someone else's browser)") {
+    check_json_error(callback(s.client, query, ""), 400);
+  }
+  SECTION("a cookie of another sign-in") {
+    check_json_error(callback(s.client, query, start_sign_in(s.client)), 400);
+  }
+  SECTION("no state in the query") {
+    check_json_error(callback(s.client, "code=code-state", state), 400);
+  }
+  SECTION("a state the server did not sign") {
+    auto forged = forge_oauth_state(unix_now() + 600, "another key");
+    check_json_error(
+      callback(s.client, "code=code-state&state=" + url_encode(forged), forged),
+      400);
+  }
+  SECTION("a state of ours that expired") {
+    auto old = forge_oauth_state(unix_now() - 1);
+    check_json_error(
+      callback(s.client, "code=code-state&state=" + url_encode(old), old), 400);
+  }
+  // Refused before any word with GitHub, and nobody was signed in.
+  CHECK(s.github.token_requests().empty());
+  // The check itself is right: the real pair passes.
+  auto ok = callback(s.client, query, state);
+  CHECK(ok.status == 307);
+}
+
+TEST_CASE("a sign-in cancelled at GitHub goes back to the web client",
+          "[oauth]") {
+  github_server s;
+  auto state = start_sign_in(s.client);
+  auto res
+    = callback(s.client,
+               "error=access_denied&error_description=The+user+said+no&state="
+                 + url_encode(state),
+               state);
+  REQUIRE(res.status == 307);
+  CHECK(res.header("Location") == origin + "/callback?error=access_denied");
+  CHECK(set_cookie_named(res, "parley_token").empty());
+
+  // Only a plain code is passed on, never GitHub's text.
+  state = start_sign_in(s.client);
+  res = callback(s.client, "error=%3Cscript%3E&state=" + url_encode(state),
+                 state);
+  REQUIRE(res.status == 307);
+  CHECK(res.header("Location") == origin + "/callback?error=oauth_failed");
+}
+
+TEST_CASE("GitHub's failures are JSON errors, and nobody is signed in",
+          "[oauth]") {
+  github_server s;
+  auto id = fresh_github_id();
+  auto login = unique_name("gh");
+  s.github.add_account("user-fails", "user-401");
+  auto try_code = [&](const std::string& code) {
+    auto state = start_sign_in(s.client);
+    return callback(s.client,
+                    "code=" + url_encode(code) + "&state=" + url_encode(state),
+                    state);
+  };
+  check_json_error(try_code("unknown-code"), 400);
+  check_json_error(try_code("token-500"), 502);
+  check_json_error(try_code("token-garbage"), 502);
+  check_json_error(try_code("token-huge"), 502);
+  check_json_error(try_code("user-fails"), 502);
+  check_json_error(try_code(std::string(600, 'c')), 400);
+  // The server is well, and a good sign-in still works after all that.
+  s.client.check_healthy();
+  s.github.add_account("good", account(id, login));
+  auto me = s.client.get("/api/auth_user", sign_in(s.client, "good"));
+  CHECK(me.json().at("username") == login);
+  // No code, token or secret in the server's log.
+  auto log = s.server.output();
+  CHECK(log.find("tok-good") == std::string::npos);
+  CHECK(log.find("code=good") == std::string::npos);
+  CHECK(log.find(fake_github::client_secret) == std::string::npos);
+  CHECK(log.find("github sign-in") != std::string::npos);
+}
+
+TEST_CASE("GitHub out of reach is a 502, not a hang or a crash", "[oauth]") {
+  std::uint16_t closed_port = 0;
+  {
+    fake_github gone; // takes a free port, then frees it
+    closed_port = gone.port();
+  }
+  fake_github github;
+  auto args = github_server::args(github, {});
+  args.push_back("--parley.github-token-url=http://127.0.0.1:"
+                 + std::to_string(closed_port) + "/login/oauth/access_token");
+  server_process server{args};
+  api client{server.port()};
+  auto state = start_sign_in(client);
+  check_json_error(callback(client, "code=x&state=" + url_encode(state), state),
+                   502);
+  client.check_healthy();
+}
