@@ -5,6 +5,7 @@
 
 #include <cctype>
 
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -59,8 +60,13 @@ http::response<http::string_body> reply(http::status status, std::string body) {
 
 } // namespace
 
-fake_github::fake_github()
+fake_github::fake_github(const tls_identity* tls)
     : acceptor_(io_, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}) {
+  if (tls) {
+    tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    tls_->use_certificate_chain(asio::buffer(tls->cert_pem));
+    tls_->use_private_key(asio::buffer(tls->key_pem), asio::ssl::context::pem);
+  }
   port_ = acceptor_.local_endpoint().port();
   thread_ = std::thread([this] { serve(); });
 }
@@ -82,7 +88,8 @@ fake_github::~fake_github() {
 }
 
 std::string fake_github::base_url() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
+  return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:")
+         + std::to_string(port_);
 }
 
 std::vector<std::string> fake_github::server_args() const {
@@ -103,6 +110,11 @@ void fake_github::add_account(const std::string& code,
 void fake_github::set_authorize_code(const std::string& code) {
   std::lock_guard<std::mutex> lock{mutex_};
   authorize_code_ = code;
+}
+
+int fake_github::failed_handshakes() const {
+  std::lock_guard<std::mutex> lock{mutex_};
+  return failed_handshakes_;
 }
 
 std::vector<std::string> fake_github::token_requests() const {
@@ -128,11 +140,23 @@ void fake_github::serve() {
                  sizeof five);
     ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &five,
                  sizeof five);
-    answer(socket);
+    if (!tls_) {
+      answer(socket);
+      continue;
+    }
+    asio::ssl::stream<tcp::socket&> secure{socket, *tls_};
+    secure.handshake(asio::ssl::stream_base::server, ec);
+    if (ec) {
+      std::lock_guard<std::mutex> lock{mutex_};
+      ++failed_handshakes_;
+      continue;
+    }
+    answer(secure);
   }
 }
 
-void fake_github::answer(tcp::socket& socket) {
+template <class Stream>
+void fake_github::answer(Stream& socket) {
   beast::flat_buffer buffer;
   http::request<http::string_body> req;
   beast::error_code ec;
@@ -183,7 +207,7 @@ void fake_github::answer(tcp::socket& socket) {
   lock.unlock();
   res.keep_alive(false);
   http::write(socket, res, ec);
-  socket.shutdown(tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(socket).shutdown(tcp::socket::shutdown_both, ec);
 }
 
 } // namespace itest

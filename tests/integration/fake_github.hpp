@@ -7,14 +7,20 @@
 #include <thread>
 #include <vector>
 
+#include <memory>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "tls_identity.hpp"
 
 namespace itest {
 
 /// A stand-in for GitHub's OAuth endpoints on 127.0.0.1 (the one fake the
-/// tests may use: GitHub is outside the machine). Plain HTTP, one request
-/// per connection, served one at a time on its own thread.
+/// tests may use: GitHub is outside the machine). Plain HTTP, or HTTPS with
+/// a given certificate; one request per connection, served one at a time on
+/// its own thread.
 ///
 /// - `GET /login/oauth/authorize?redirect_uri=…&state=…` signs in at once
 ///   as the account of `authorize_code`: 302 to redirect_uri with that code.
@@ -31,7 +37,8 @@ public:
   static constexpr const char* client_id = "test-client-id";
   static constexpr const char* client_secret = "test-client-secret";
 
-  fake_github();
+  /// Plain HTTP, or HTTPS presenting `tls` when given.
+  explicit fake_github(const tls_identity* tls = nullptr);
   ~fake_github();
 
   fake_github(const fake_github&) = delete;
@@ -41,7 +48,7 @@ public:
     return port_;
   }
 
-  /// "http://127.0.0.1:<port>".
+  /// "http://127.0.0.1:<port>" (https with a certificate).
   std::string base_url() const;
 
   /// The server's --parley.github-* arguments for this stand-in.
@@ -56,11 +63,16 @@ public:
   /// Every token request body received so far. Thread-safe.
   std::vector<std::string> token_requests() const;
 
+  /// TLS handshakes that failed (the client refused our certificate).
+  int failed_handshakes() const;
+
 private:
   void serve();
-  void answer(boost::asio::ip::tcp::socket& socket);
+  template <class Stream>
+  void answer(Stream& stream);
 
   boost::asio::io_context io_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
   bool stopping_ = false; // guarded by mutex_
@@ -68,6 +80,7 @@ private:
   std::map<std::string, std::string> accounts_; // code -> /user JSON
   std::string authorize_code_;
   std::vector<std::string> token_requests_;
+  int failed_handshakes_ = 0;
   std::thread thread_;
 };
 

@@ -2,6 +2,8 @@
 // (fake_github.hpp): the redirect, the state check, the code exchange,
 // find-or-create by github_id, and every way a sign-in can fail.
 
+#include <stdlib.h>
+
 #include <random>
 
 #include <catch2/catch.hpp>
@@ -10,6 +12,7 @@
 #include "fake_github.hpp"
 #include "server_process.hpp"
 #include "shapes.hpp"
+#include "tls_identity.hpp"
 #include "token_forge.hpp"
 
 using namespace itest;
@@ -97,11 +100,16 @@ http_response callback(const api& client, const std::string& query,
   return client.send("GET", "/api/oauth/github/callback?" + query, {}, headers);
 }
 
+// The callback's answer for one sign-in as `code` (any outcome).
+http_response try_sign_in(const api& client, const std::string& code) {
+  auto state = start_sign_in(client);
+  return callback(
+    client, "code=" + url_encode(code) + "&state=" + url_encode(state), state);
+}
+
 // A whole sign-in as `code`: REQUIREs the 307 to the web client; its token.
 std::string sign_in(const api& client, const std::string& code) {
-  auto state = start_sign_in(client);
-  auto res
-    = callback(client, "code=" + code + "&state=" + url_encode(state), state);
+  auto res = try_sign_in(client, code);
   INFO(res.body);
   REQUIRE(res.status == 307);
   auto token = query_param(res.header("Location"), "token");
@@ -295,18 +303,13 @@ TEST_CASE("GitHub's failures are JSON errors, and nobody is signed in",
   auto id = fresh_github_id();
   auto login = unique_name("gh");
   s.github.add_account("user-fails", "user-401");
-  auto try_code = [&](const std::string& code) {
-    auto state = start_sign_in(s.client);
-    return callback(s.client,
-                    "code=" + url_encode(code) + "&state=" + url_encode(state),
-                    state);
-  };
-  check_json_error(try_code("unknown-code"), 400);
-  check_json_error(try_code("token-500"), 502);
-  check_json_error(try_code("token-garbage"), 502);
-  check_json_error(try_code("token-huge"), 502);
-  check_json_error(try_code("user-fails"), 502);
-  check_json_error(try_code(std::string(600, 'c')), 400);
+
+  check_json_error(try_sign_in(s.client, "unknown-code"), 400);
+  check_json_error(try_sign_in(s.client, "token-500"), 502);
+  check_json_error(try_sign_in(s.client, "token-garbage"), 502);
+  check_json_error(try_sign_in(s.client, "token-huge"), 502);
+  check_json_error(try_sign_in(s.client, "user-fails"), 502);
+  check_json_error(try_sign_in(s.client, std::string(600, 'c')), 400);
   // The server is well, and a good sign-in still works after all that.
   s.client.check_healthy();
   s.github.add_account("good", account(id, login));
@@ -336,4 +339,61 @@ TEST_CASE("GitHub out of reach is a 502, not a hang or a crash", "[oauth]") {
   check_json_error(callback(client, "code=x&state=" + url_encode(state), state),
                    502);
   client.check_healthy();
+}
+
+namespace {
+
+// The server under test trusts `file` while this lives: OpenSSL's default
+// verify paths read SSL_CERT_FILE, and the child inherits the environment.
+// Each test case runs in a process of its own (ctest), so no other test's
+// server sees it.
+struct trusted_ca {
+  explicit trusted_ca(const std::string& file) {
+    ::setenv("SSL_CERT_FILE", file.c_str(), 1);
+  }
+  ~trusted_ca() {
+    ::unsetenv("SSL_CERT_FILE");
+  }
+};
+
+} // namespace
+
+TEST_CASE("over https, GitHub's certificate must be trusted", "[oauth]") {
+  tls_identity cert{{"IP:127.0.0.1", "DNS:localhost"}};
+  fake_github github{&cert};
+  REQUIRE(github.base_url().rfind("https://", 0) == 0);
+  auto login = unique_name("gh");
+  github.add_account("tls-code", account(fresh_github_id(), login));
+
+  SECTION("trusted, and for the host: the sign-in works over TLS") {
+    trusted_ca ca{cert.cert_file};
+    server_process server{github_server::args(github, {})};
+    api client{server.port()};
+    auto me = client.get("/api/auth_user", sign_in(client, "tls-code"));
+    CHECK(me.json().at("username") == login);
+    CHECK(github.token_requests().size() == 1);
+    CHECK(github.failed_handshakes() == 0);
+  }
+  SECTION("a certificate nobody vouches for: 502, and no code sent") {
+    server_process server{github_server::args(github, {})};
+    api client{server.port()};
+    check_json_error(try_sign_in(client, "tls-code"), 502);
+    CHECK(github.token_requests().empty());
+    CHECK(github.failed_handshakes() == 1);
+    CHECK(server.output().find("github sign-in: token: tls handshake")
+          != std::string::npos);
+  }
+}
+
+TEST_CASE("over https, a trusted certificate for another name is refused",
+          "[oauth]") {
+  tls_identity cert{{"DNS:other.example"}};
+  fake_github github{&cert};
+  github.add_account("tls-code", account(fresh_github_id(), "x"));
+  trusted_ca ca{cert.cert_file};
+  server_process server{github_server::args(github, {})};
+  api client{server.port()};
+  check_json_error(try_sign_in(client, "tls-code"), 502);
+  CHECK(github.token_requests().empty());
+  CHECK(github.failed_handshakes() == 1);
 }
