@@ -39,6 +39,10 @@ int run(caf::actor_system& sys, const parley::settings& cfg) {
   if (cfg.jwt_key_generated)
     spdlog::warn("parley.jwt-key is empty: using a random key, tokens end "
                  "with this process");
+  if (cfg.dev_login && !cfg.github_client_id.empty())
+    spdlog::warn("parley.dev-login is on beside GitHub login: anyone may log "
+                 "in as any user who has not signed in with GitHub "
+                 "(--parley.dev-login=false turns it off)");
   if (!migrate_with_retry(cfg.db_url))
     return 1;
   auto counters = std::make_shared<parley::metrics>();

@@ -110,6 +110,11 @@ bool github_urls_valid(const settings& s, std::string& error) {
       return false;
     }
   }
+  // Paths are appended to the origin: it is scheme, host and port only.
+  if (parse_url(s.origin)->target != "/") {
+    error = "parley.origin: expected scheme://host[:port], without a path";
+    return false;
+  }
   return true;
 }
 

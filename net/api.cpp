@@ -262,9 +262,15 @@ void api::login(api_request& r, responder done) {
   auto& username = std::get<std::string>(name);
   if (!is_valid_username(username))
     return done(validation_error("username", "Invalid username"));
-  ask_db<user>(
-    gateway_, requester{}, db_, std::move(done), "User not found",
-    [cfg = cfg_](user& u) { return token_response(u, true, *cfg); },
+  ask<user>(
+    gateway_, requester{}, db_,
+    [cfg = cfg_, done](user& u) { done(token_response(u, true, *cfg)); },
+    [done](caf::error& err) {
+      if (is(err, ec::forbidden))
+        return done(error_response(http::status::forbidden,
+                                   "This user signs in with GitHub"));
+      done(error_response(err, "User not found"));
+    },
     login_atom::value, username);
 }
 

@@ -205,7 +205,8 @@ github_oauth::github_oauth(boost::asio::io_context& ioc,
                            std::shared_ptr<const settings> cfg)
     : ioc_(ioc),
       tls_(std::make_shared<boost::asio::ssl::context>(make_client_tls())),
-      cfg_(std::move(cfg)) {}
+      cfg_(std::move(cfg)),
+      running_(std::make_shared<std::atomic<int>>(0)) {}
 
 http_response github_oauth::start(int64_t now) const {
   auto state = make_oauth_state(cfg_->jwt_key, now);
@@ -245,6 +246,21 @@ void github_oauth::finish(const http_request& req,
   if (code.empty() || code.size() > 512)
     return done(error_response(http::status::bad_request,
                                "Sign-in code missing or malformed"));
+  if (running_->fetch_add(1) >= max_sign_ins_at_once) {
+    --*running_;
+    spdlog::warn("github sign-in: {} already at GitHub, refused one",
+                 max_sign_ins_at_once);
+    auto busy = error_response(http::status::service_unavailable,
+                               "Too many sign-ins at once; try again");
+    busy.set(http::field::retry_after, "1");
+    return done(std::move(busy));
+  }
+  // Counted until answered, whichever way.
+  auto answer
+    = [running = running_, done = std::move(done)](oauth_outcome outcome) {
+        --*running;
+        done(std::move(outcome));
+      };
   fetch_request exchange;
   exchange.method = http::verb::post;
   exchange.url = cfg_->github_token_url;
@@ -253,7 +269,7 @@ void github_oauth::finish(const http_request& req,
   http_fetch(
     ioc_, *tls_, std::move(exchange),
     [&ioc = ioc_, tls = tls_, cfg = cfg_,
-     done = std::move(done)](fetch_result res) {
+     done = std::move(answer)](fetch_result res) {
       if (!res.error.empty())
         return done(bad_gateway("token", res.error));
       if (res.status != 200)

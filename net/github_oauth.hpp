@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -30,6 +31,12 @@ constexpr const char* oauth_state_cookie = "parley_oauth_state";
 
 /// How long a sign-in may take at GitHub, from start to callback.
 constexpr int64_t oauth_state_lifetime = 600;
+
+/// Callbacks talking to GitHub at once, at most: each costs two outbound
+/// requests with the app's secret, and anyone can send one (a valid state
+/// is free to get), so they are capped rather than left to GitHub's
+/// throttling of the whole app.
+constexpr int max_sign_ins_at_once = 32;
 
 /// A fresh `state`: a random nonce and its expiry, signed with `key`;
 /// nullopt if the system has no random bytes to give.
@@ -96,8 +103,8 @@ public:
 
   /// Answers the callback: calls `done` once, on an Asio thread, with the
   /// GitHub account, or with the response for a refused state, a sign-in
-  /// the user cancelled, or a failure at GitHub (logged, never the code or
-  /// a token).
+  /// the user cancelled, a failure at GitHub (logged, never the code or
+  /// a token), or 503 past max_sign_ins_at_once.
   void finish(const http_request& req,
               const std::map<std::string, std::string>& query, int64_t now,
               std::function<void(oauth_outcome)> done) const;
@@ -106,6 +113,7 @@ private:
   boost::asio::io_context& ioc_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::shared_ptr<const settings> cfg_;
+  std::shared_ptr<std::atomic<int>> running_; ///< callbacks at GitHub now
 };
 
 } // namespace parley

@@ -5,6 +5,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -22,7 +23,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-// One request's connection. Owned by its pending handlers. A plain http
+// One request's connection. Owned by its pending handlers, which all run
+// on one strand (the resolver's executor). A plain http
 // URL uses only the TCP layer under the TLS stream (the tests' stand-in
 // provider); https does the handshake first.
 class fetch_op : public std::enable_shared_from_this<fetch_op> {
@@ -31,6 +33,7 @@ public:
            fetch_request req, std::function<void(fetch_result)> done,
            fetch_limits limits)
       : resolver_(asio::make_strand(ioc)),
+        deadline_(resolver_.get_executor()),
         stream_(resolver_.get_executor(), tls),
         url_(std::move(url)),
         done_(std::move(done)),
@@ -51,12 +54,23 @@ public:
     parser_.body_limit(limits_.max_body);
   }
 
+  // One deadline for the whole exchange, the name lookup included: that
+  // runs on Asio's resolver thread and cannot be interrupted, so the
+  // deadline answers without it, and its late result is dropped.
   void run() {
-    beast::get_lowest_layer(stream_).expires_after(limits_.timeout);
+    deadline_.expires_after(limits_.timeout);
+    deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec)
+        self->complete_with_error(
+          "timeout after " + std::to_string(self->limits_.timeout.count())
+          + " s");
+    });
     resolver_.async_resolve(
       url_.host, std::to_string(url_.port),
       [self = shared_from_this()](beast::error_code ec,
                                   tcp::resolver::results_type results) {
+        if (self->finished_)
+          return;
         if (ec)
           return self->fail("resolve", ec);
         self->connect(results);
@@ -75,6 +89,8 @@ private:
     beast::get_lowest_layer(stream_).async_connect(
       results,
       [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+        if (self->finished_)
+          return;
         if (ec)
           return self->fail("connect", ec);
         if (self->url_.tls)
@@ -84,14 +100,21 @@ private:
   }
 
   void handshake() {
-    // SNI, and a certificate that must name the host.
-    if (!SSL_set_tlsext_host_name(stream_.native_handle(), url_.host.c_str()))
+    // SNI (for a name: RFC 6066 allows no address there), and a
+    // certificate that must name the host.
+    beast::error_code not_address;
+    asio::ip::make_address(url_.host, not_address);
+    if (not_address
+        && !SSL_set_tlsext_host_name(stream_.native_handle(),
+                                     url_.host.c_str()))
       return fail("tls", beast::error_code{static_cast<int>(::ERR_get_error()),
                                            asio::error::get_ssl_category()});
     stream_.set_verify_mode(asio::ssl::verify_peer);
     stream_.set_verify_callback(asio::ssl::host_name_verification(url_.host));
     stream_.async_handshake(asio::ssl::stream_base::client,
                             [self = shared_from_this()](beast::error_code ec) {
+                              if (self->finished_)
+                                return;
                               if (ec)
                                 return self->fail("tls handshake", ec);
                               self->write();
@@ -100,6 +123,8 @@ private:
 
   void write() {
     auto next = [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (self->finished_)
+        return;
       if (ec)
         return self->fail("write", ec);
       self->read();
@@ -110,8 +135,29 @@ private:
       http::async_write(stream_.next_layer(), req_, std::move(next));
   }
 
+  // The header first, then the body. Beast 1.74's async_read alone parses
+  // eagerly, and when the body's first bytes come in the same read as the
+  // header, the body's start clears the header's body_limit error: a reply
+  // over the limit was read whole. Read on its own, the header reports it.
   void read() {
     auto next = [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (self->finished_)
+        return;
+      if (ec)
+        return self->fail("read header", ec);
+      self->read_body();
+    };
+    if (url_.tls)
+      http::async_read_header(stream_, buffer_, parser_, std::move(next));
+    else
+      http::async_read_header(stream_.next_layer(), buffer_, parser_,
+                              std::move(next));
+  }
+
+  void read_body() {
+    auto next = [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (self->finished_)
+        return;
       if (ec)
         return self->fail("read", ec);
       self->finish();
@@ -123,22 +169,37 @@ private:
   }
 
   void finish() {
-    beast::get_lowest_layer(stream_).close();
     auto& res = parser_.get();
     fetch_result result;
     result.status = res.result_int();
     result.body = std::move(res.body());
-    done_(std::move(result));
+    complete(std::move(result));
   }
 
   void fail(const char* step, beast::error_code ec) {
-    beast::get_lowest_layer(stream_).close();
+    complete_with_error(std::string{step} + ": " + ec.message());
+  }
+
+  void complete_with_error(std::string error) {
     fetch_result result;
-    result.error = std::string{step} + ": " + ec.message();
+    result.error = std::move(error);
+    complete(std::move(result));
+  }
+
+  // Answers once; whatever is still pending ends with operation_aborted.
+  void complete(fetch_result result) {
+    if (finished_)
+      return;
+    finished_ = true;
+    deadline_.cancel();
+    resolver_.cancel();
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().close(ignored);
     done_(std::move(result));
   }
 
-  tcp::resolver resolver_;
+  tcp::resolver resolver_; // its executor is this request's strand
+  asio::steady_timer deadline_;
   beast::ssl_stream<beast::tcp_stream> stream_;
   url_parts url_;
   std::function<void(fetch_result)> done_;
@@ -146,6 +207,7 @@ private:
   http::request<http::string_body> req_;
   beast::flat_buffer buffer_;
   http::response_parser<http::string_body> parser_;
+  bool finished_ = false;
 };
 
 } // namespace

@@ -53,7 +53,8 @@ struct db_worker_state {
 
 /// A database worker. Handlers (all replies are caf::error on failure, with
 /// ec::db_unavailable when the database cannot be reached):
-/// - (login_atom, username) -> user            find or create
+/// - (login_atom, username) -> user            find or create; forbidden
+///                                             for a GitHub user
 /// - (github_login_atom, github_id, login, avatar_url) -> user
 ///                                             find or create by GitHub id
 /// - (user_get_atom, id) -> user

@@ -72,8 +72,9 @@ void prepare(pqxx::connection& conn) {
   prepare_posts(conn);
   conn.prepare("user_insert", "INSERT INTO users (username) VALUES ($1)"
                               " ON CONFLICT DO NOTHING");
-  conn.prepare("user_by_name", "SELECT id, username, avatar_url FROM users"
-                               " WHERE lower(username) = lower($1)");
+  conn.prepare("user_by_name",
+               "SELECT id, username, avatar_url, github_id IS NOT NULL"
+               " FROM users WHERE lower(username) = lower($1)");
   conn.prepare("user_by_github", "SELECT id, username, avatar_url FROM users"
                                  " WHERE github_id = $1");
   // ON CONFLICT DO NOTHING covers every unique index: the name (in any
@@ -158,6 +159,10 @@ std::string escape_like(const std::string& text) {
 caf::expected<user> find_or_create_user(pqxx::work& tx,
                                         const std::string& username) {
   auto rows = tx.exec_prepared("user_by_name", username);
+  // A GitHub user's account is theirs alone: the development login, which
+  // asks no password, must not open it.
+  if (!rows.empty() && rows[0][3].as<bool>())
+    return make_error(ec::forbidden);
   if (!rows.empty())
     return to_user(rows[0], 0);
   // ON CONFLICT DO NOTHING: a concurrent login of the same name is harmless.

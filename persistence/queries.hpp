@@ -22,6 +22,8 @@ void prepare(pqxx::connection& conn);
 /// Page size of both lists (SPEC §4).
 constexpr int page_size = 25;
 
+/// The development login's user: found by name (in any case) or created;
+/// forbidden for a user who signs in with GitHub.
 caf::expected<user> find_or_create_user(pqxx::work& tx,
                                         const std::string& username);
 /// The user of GitHub account `github_id`, created on its first sign-in

@@ -49,7 +49,7 @@ function show(section) {
 async function showLoginMethods() {
   const methods = await fetch("/api/login_methods")
     .then((res) => (res.ok ? res.json() : null)).catch(() => null)
-    || { devLogin: true, github: false };
+    || { devLogin: true, github: true }; // unknown: offer both
   $("login-form").hidden = !methods.devLogin;
   $("github-login").hidden = !methods.github;
   $("no-login").hidden = methods.devLogin || methods.github;
@@ -57,15 +57,25 @@ async function showLoginMethods() {
 
 // Back from a GitHub sign-in: the server sent the browser to
 // /callback?token=…&expires_at=… (or ?error=…). The token is kept as after
-// a login, and leaves the address bar and the history at once.
+// a login, and leaves the address bar and the history at once. Only a
+// sign-in this tab started counts: a /callback link with someone else's
+// token, sent to this user, must not log them in as that someone (login
+// CSRF). sessionStorage is this tab's and this origin's alone.
+const SIGN_IN_MARK = "parley.github-sign-in";
+const SIGN_IN_MAX_AGE = 10 * 60 * 1000; // ms: the server's state lasts as long
+
 function takeSignIn() {
   if (location.pathname !== "/callback") return;
   const query = new URLSearchParams(location.search);
   history.replaceState(null, "", "/");
+  const started = Number(sessionStorage.getItem(SIGN_IN_MARK));
+  sessionStorage.removeItem(SIGN_IN_MARK);
   const token = query.get("token");
-  if (token) return keepToken(token);
+  if (token && Date.now() - started < SIGN_IN_MAX_AGE) return keepToken(token);
   $("login-error").textContent = query.get("error") === "access_denied"
-    ? "GitHub sign-in was cancelled." : "GitHub sign-in failed; try again.";
+    ? "GitHub sign-in was cancelled."
+    : token ? "That sign-in link was not started here; sign in again."
+            : "GitHub sign-in failed; try again.";
 }
 
 // The token for API calls, kept across page loads.
@@ -368,6 +378,10 @@ $("send-form").onsubmit = async (ev) => {
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible" && state.me) refreshList();
 });
+
+$("github-login").querySelector("a").onclick = () => {
+  sessionStorage.setItem(SIGN_IN_MARK, String(Date.now()));
+};
 
 $("logout").onclick = logout;
 takeSignIn();

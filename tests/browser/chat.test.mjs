@@ -515,8 +515,8 @@ test("a page from parley.origin may call the API across origins; others may not"
 });
 
 // A stand-in for GitHub's OAuth endpoints on loopback (GitHub itself is
-// outside the machine): its sign-in page signs in at once as `account`, or
-// answers "access_denied" when `deny` is set.
+// outside the machine): its sign-in page has an "Authorize" link that signs
+// in as `account`, or answers "access_denied" when `deny` is set.
 async function fakeGitHub(account) {
   const fake = { account, deny: false };
   const server = createHttpServer((req, res) => {
@@ -525,11 +525,15 @@ async function fakeGitHub(account) {
     req.on("data", (chunk) => { body += chunk; });
     req.on("end", () => {
       if (url.pathname === "/login/oauth/authorize") {
+        // GitHub's page, where the user presses a button: the way back is
+        // a navigation from this other site, as at github.com.
         const back = new URL(url.searchParams.get("redirect_uri"));
         back.searchParams.set("state", url.searchParams.get("state"));
         if (fake.deny) back.searchParams.set("error", "access_denied");
         else back.searchParams.set("code", "browser-code");
-        res.writeHead(302, { Location: back.toString() }).end();
+        const href = back.toString().replace(/&/g, "&amp;").replace(/"/g, "&quot;");
+        res.writeHead(200, { "Content-Type": "text/html" })
+          .end(`<!doctype html><a id="authorize" href="${href}">Authorize</a>`);
       } else if (url.pathname === "/login/oauth/access_token") {
         const form = new URLSearchParams(body);
         const ok = form.get("code") === "browser-code"
@@ -563,9 +567,11 @@ test("Sign in with GitHub: off to GitHub and back, logged in, the token out of t
   const github = await fakeGitHub({ id: Number.parseInt(randomBytes(5).toString("hex"), 16),
                                     login, avatar_url: null });
   // A server of its own with GitHub on and the development login off; its
-  // origin is where GitHub sends the browser back to.
+  // origin is where GitHub sends the browser back to. localhost, while the
+  // stand-in GitHub is 127.0.0.1: another site to the browser, as github.com
+  // is, so the state cookie must be SameSite=Lax (Strict would not be sent).
   const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `http://localhost:${port}`;
   const { child } = await startServer([`--parley.port=${port}`, `--parley.origin=${origin}`,
                                        "--parley.dev-login=false", ...github.args]);
   const context = await browser.newContext();
@@ -579,11 +585,13 @@ test("Sign in with GitHub: off to GitHub and back, logged in, the token out of t
     // Cancelled at GitHub: back on the login page, told so.
     github.deny = true;
     await page.click("#github-login a");
+    await page.click("#authorize");
     await page.locator("#login-error", { hasText: "GitHub sign-in was cancelled." }).waitFor();
     assert.equal(page.url(), `${origin}/`);
 
     github.deny = false;
     await page.click("#github-login a");
+    await page.click("#authorize");
     await page.locator("#chat").waitFor({ state: "visible" });
     assert.equal(await page.textContent("#me"), login);
     assert.equal(page.url(), `${origin}/`); // no token in the address bar
@@ -592,6 +600,21 @@ test("Sign in with GitHub: off to GitHub and back, logged in, the token out of t
     await page.reload();
     await page.locator("#chat").waitFor({ state: "visible" });
     assert.equal(await page.textContent("#me"), login);
+
+    // A /callback link with a valid token, opened in a tab that started no
+    // sign-in (as one sent by someone else, with their token, would be):
+    // the token is not taken, nobody is logged in.
+    const token = await page.evaluate(() => localStorage.getItem("parley.token"));
+    assert.ok(token);
+    await page.click("#logout");
+    await page.locator("#login").waitFor({ state: "visible" });
+    const other = await context.newPage();
+    other.setDefaultTimeout(timeout);
+    await other.goto(`${origin}/callback?token=${encodeURIComponent(token)}&expires_at=x`);
+    await other.locator("#login-error", { hasText: "not started here" }).waitFor();
+    assert.equal(await other.locator("#chat").isVisible(), false);
+    assert.equal(await other.evaluate(() => localStorage.getItem("parley.token")), null);
+    assert.equal(other.url(), `${origin}/`);
   } finally {
     await context.close();
     await stopServer(child);

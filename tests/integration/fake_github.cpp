@@ -4,6 +4,7 @@
 #include <sys/time.h>
 
 #include <cctype>
+#include <chrono>
 
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core.hpp>
@@ -87,18 +88,18 @@ fake_github::~fake_github() {
   thread_.join();
 }
 
-std::string fake_github::base_url() const {
-  return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:")
-         + std::to_string(port_);
+std::string fake_github::base_url(const std::string& host) const {
+  return (tls_ ? "https://" : "http://") + host + ":" + std::to_string(port_);
 }
 
-std::vector<std::string> fake_github::server_args() const {
-  return {
-    std::string{"--parley.github-client-id="} + client_id,
-    std::string{"--parley.github-client-secret="} + client_secret,
-    "--parley.github-authorize-url=" + base_url() + "/login/oauth/authorize",
-    "--parley.github-token-url=" + base_url() + "/login/oauth/access_token",
-    "--parley.github-user-url=" + base_url() + "/user"};
+std::vector<std::string>
+fake_github::server_args(const std::string& host) const {
+  auto base = base_url(host);
+  return {std::string{"--parley.github-client-id="} + client_id,
+          std::string{"--parley.github-client-secret="} + client_secret,
+          "--parley.github-authorize-url=" + base + "/login/oauth/authorize",
+          "--parley.github-token-url=" + base + "/login/oauth/access_token",
+          "--parley.github-user-url=" + base + "/user"};
 }
 
 void fake_github::add_account(const std::string& code,
@@ -168,6 +169,10 @@ void fake_github::answer(Stream& socket) {
   auto query = target.find('?') == std::string::npos
                  ? std::string{}
                  : target.substr(target.find('?') + 1);
+  // A GitHub that takes longer than the server waits (10 s).
+  if (path == "/login/oauth/access_token"
+      && form_value(req.body(), "code") == "token-slow")
+    std::this_thread::sleep_for(std::chrono::seconds(11));
   std::unique_lock<std::mutex> lock{mutex_};
   http::response<http::string_body> res;
   if (path == "/login/oauth/authorize") {
@@ -185,8 +190,10 @@ void fake_github::answer(Stream& socket) {
       res = reply(http::status::internal_server_error, "{}");
     else if (code == "token-garbage")
       res = reply(http::status::ok, "access_token=x&token_type=bearer");
-    else if (code == "token-huge")
-      res = reply(http::status::ok, std::string(2 * 1024 * 1024, ' '));
+    else if (code == "token-huge") // a good token, past the 1 MiB limit
+      res = reply(http::status::ok,
+                  R"({"access_token":"tok-token-huge","pad":")"
+                    + std::string(2 * 1024 * 1024, 'x') + R"("})");
     else if (!our_app || accounts_.count(code) == 0)
       res = reply(http::status::ok, R"({"error":"bad_verification_code"})");
     else

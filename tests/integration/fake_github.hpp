@@ -29,7 +29,9 @@ namespace itest {
 ///   code given to add_account, 200 {"error": "bad_verification_code"} for
 ///   any other (or a wrong client), and for the codes below:
 ///   "token-500" 500, "token-garbage" a 200 that is not JSON,
-///   "token-huge" a 200 of 2 MiB.
+///   "token-huge" a good token in a 2 MiB reply (an account of that code
+///   would sign in without the server's size limit), "token-slow" a reply
+///   after 11 s (the fake serves nothing else meanwhile).
 /// - `GET /user` with `Authorization: Bearer <that token>`: the account's
 ///   JSON; a code whose account is "user-401" gets 401 here.
 class fake_github {
@@ -48,11 +50,13 @@ public:
     return port_;
   }
 
-  /// "http://127.0.0.1:<port>" (https with a certificate).
-  std::string base_url() const;
+  /// "http://<host>:<port>" (https with a certificate). It listens on
+  /// 127.0.0.1: `host` is that address or a name for it ("localhost").
+  std::string base_url(const std::string& host = "127.0.0.1") const;
 
-  /// The server's --parley.github-* arguments for this stand-in.
-  std::vector<std::string> server_args() const;
+  /// The server's --parley.github-* arguments for this stand-in at `host`.
+  std::vector<std::string> server_args(const std::string& host
+                                       = "127.0.0.1") const;
 
   /// `code` signs in as the account `user_json` (GitHub's /user reply).
   void add_account(const std::string& code, const std::string& user_json);

@@ -5,11 +5,13 @@
 #include <stdlib.h>
 
 #include <random>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
 #include "api.hpp"
 #include "fake_github.hpp"
+#include "psql.hpp"
 #include "server_process.hpp"
 #include "shapes.hpp"
 #include "tls_identity.hpp"
@@ -134,8 +136,9 @@ struct github_server {
       : server(args(github, std::move(extra))), client(server.port()) {}
 
   static std::vector<std::string> args(const fake_github& github,
-                                       std::vector<std::string> extra) {
-    auto all = github.server_args();
+                                       std::vector<std::string> extra,
+                                       const std::string& host = "127.0.0.1") {
+    auto all = github.server_args(host);
     all.push_back("--parley.origin=" + origin);
     all.insert(all.end(), extra.begin(), extra.end());
     return all;
@@ -307,6 +310,8 @@ TEST_CASE("GitHub's failures are JSON errors, and nobody is signed in",
   check_json_error(try_sign_in(s.client, "unknown-code"), 400);
   check_json_error(try_sign_in(s.client, "token-500"), 502);
   check_json_error(try_sign_in(s.client, "token-garbage"), 502);
+  // An account behind it: without the size limit this one would sign in.
+  s.github.add_account("token-huge", account(fresh_github_id(), "huge"));
   check_json_error(try_sign_in(s.client, "token-huge"), 502);
   check_json_error(try_sign_in(s.client, "user-fails"), 502);
   check_json_error(try_sign_in(s.client, std::string(600, 'c')), 400);
@@ -365,13 +370,21 @@ TEST_CASE("over https, GitHub's certificate must be trusted", "[oauth]") {
   auto login = unique_name("gh");
   github.add_account("tls-code", account(fresh_github_id(), login));
 
-  SECTION("trusted, and for the host: the sign-in works over TLS") {
+  SECTION("trusted, and for the host's address: the sign-in works over TLS") {
     trusted_ca ca{cert.cert_file};
     server_process server{github_server::args(github, {})};
     api client{server.port()};
     auto me = client.get("/api/auth_user", sign_in(client, "tls-code"));
     CHECK(me.json().at("username") == login);
     CHECK(github.token_requests().size() == 1);
+    CHECK(github.failed_handshakes() == 0);
+  }
+  SECTION("trusted, and for the host's name (with SNI): the same") {
+    trusted_ca ca{cert.cert_file};
+    server_process server{github_server::args(github, {}, "localhost")};
+    api client{server.port()};
+    auto me = client.get("/api/auth_user", sign_in(client, "tls-code"));
+    CHECK(me.json().at("username") == login);
     CHECK(github.failed_handshakes() == 0);
   }
   SECTION("a certificate nobody vouches for: 502, and no code sent") {
@@ -391,9 +404,68 @@ TEST_CASE("over https, a trusted certificate for another name is refused",
   fake_github github{&cert};
   github.add_account("tls-code", account(fresh_github_id(), "x"));
   trusted_ca ca{cert.cert_file};
-  server_process server{github_server::args(github, {})};
+  server_process server{github_server::args(github, {}, "localhost")};
   api client{server.port()};
   check_json_error(try_sign_in(client, "tls-code"), 502);
   CHECK(github.token_requests().empty());
   CHECK(github.failed_handshakes() == 1);
+}
+
+TEST_CASE("a GitHub that does not answer in time is a 502", "[oauth]") {
+  github_server s;
+  s.github.add_account("token-slow", account(fresh_github_id(), "slow"));
+  auto res = try_sign_in(s.client, "token-slow");
+  check_json_error(res, 502);
+  CHECK(s.server.output().find("github sign-in: token: timeout")
+        != std::string::npos);
+  s.client.check_healthy();
+}
+
+TEST_CASE("the development login cannot open a GitHub user's account",
+          "[oauth]") {
+  github_server s; // dev login on too, as in config/parley.ini
+  auto login = unique_name("gh");
+  s.github.add_account("mine", account(fresh_github_id(), login));
+  auto me = s.client.get("/api/auth_user", sign_in(s.client, "mine"));
+  REQUIRE(me.status == 200);
+  for (const auto& name : {login, upper(login)}) {
+    auto res = s.client.post("/api/login", {{"username", name}});
+    check_json_error(res, 403);
+    CHECK(res.json().at("message") == "This user signs in with GitHub");
+  }
+  // Other names still log in.
+  CHECK(s.client.login(unique_name("dev")).token.size() > 0);
+  CHECK(s.server.output().find("dev-login is on beside GitHub login")
+        != std::string::npos);
+}
+
+TEST_CASE("two first sign-ins of one account at once make one user",
+          "[oauth]") {
+  github_server s;
+  auto id = fresh_github_id();
+  auto login = unique_name("gh");
+  s.github.add_account("race", account(id, login));
+  // Another first sign-in of the same account, uncommitted: ours must wait
+  // for it, then take its user.
+  auto holder = "parley_gh_race_" + std::to_string(id);
+  psql_session other{holder};
+  other.send("BEGIN; INSERT INTO users (username, github_id) VALUES ('" + login
+             + "', " + std::to_string(id) + ");");
+  REQUIRE(wait_for_session(holder, "INSERT INTO users"));
+  http_response res;
+  std::thread signing_in{[&] { res = try_sign_in(s.client, "race"); }};
+  release_and_join guard{other, signing_in};
+  CHECK(wait_for_blocked_by(holder));
+  other.send("COMMIT;");
+  signing_in.join();
+  INFO(res.body);
+  REQUIRE(res.status == 307);
+  auto me = s.client.get("/api/auth_user",
+                         query_param(res.header("Location"), "token"));
+  CHECK(me.json().at("id")
+        == json(psql_value("SELECT id FROM users WHERE github_id = "
+                           + std::to_string(id))));
+  CHECK(psql_value("SELECT count(*) FROM users WHERE github_id = "
+                   + std::to_string(id))
+        == "1");
 }

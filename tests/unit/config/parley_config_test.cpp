@@ -190,6 +190,14 @@ TEST_CASE("GitHub login is off by default and checked when on", "[config]") {
   CHECK_FALSE(make_settings(cfg, error));
   CHECK(error.find("parley.origin") != std::string::npos);
 
+  cfg.origin = "https://chat.example.org/app";
+  error.clear();
+  CHECK_FALSE(make_settings(cfg, error));
+  CHECK(error.find("parley.origin") != std::string::npos);
+  cfg.origin = "https://chat.example.org/";
+  error.clear();
+  CHECK(make_settings(cfg, error));
+
   // With GitHub login off, the URLs are not used and not checked.
   cfg.github_client_id.clear();
   error.clear();
