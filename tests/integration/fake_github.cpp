@@ -77,6 +77,7 @@ fake_github::~fake_github() {
     std::lock_guard<std::mutex> lock{mutex_};
     stopping_ = true;
   }
+  released_.notify_all();
   // Wakes the blocking accept; serve() sees stopping_ and returns.
   try {
     asio::io_context io;
@@ -113,6 +114,19 @@ void fake_github::set_authorize_code(const std::string& code) {
   authorize_code_ = code;
 }
 
+void fake_github::hold() {
+  std::lock_guard<std::mutex> lock{mutex_};
+  holding_ = true;
+}
+
+void fake_github::release() {
+  {
+    std::lock_guard<std::mutex> lock{mutex_};
+    holding_ = false;
+  }
+  released_.notify_all();
+}
+
 int fake_github::failed_handshakes() const {
   std::lock_guard<std::mutex> lock{mutex_};
   return failed_handshakes_;
@@ -124,6 +138,7 @@ std::vector<std::string> fake_github::token_requests() const {
 }
 
 void fake_github::serve() {
+  std::vector<std::thread> connections;
   for (;;) {
     tcp::socket socket{io_};
     beast::error_code ec;
@@ -131,7 +146,7 @@ void fake_github::serve() {
     {
       std::lock_guard<std::mutex> lock{mutex_};
       if (stopping_)
-        return;
+        break;
     }
     if (ec)
       continue;
@@ -141,19 +156,25 @@ void fake_github::serve() {
                  sizeof five);
     ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &five,
                  sizeof five);
-    if (!tls_) {
-      answer(socket);
-      continue;
-    }
-    asio::ssl::stream<tcp::socket&> secure{socket, *tls_};
-    secure.handshake(asio::ssl::stream_base::server, ec);
-    if (ec) {
-      std::lock_guard<std::mutex> lock{mutex_};
-      ++failed_handshakes_;
-      continue;
-    }
-    answer(secure);
+    connections.emplace_back(
+      [this, socket = std::move(socket)]() mutable { serve_one(socket); });
   }
+  for (auto& c : connections)
+    c.join();
+}
+
+void fake_github::serve_one(tcp::socket& socket) {
+  if (!tls_)
+    return answer(socket);
+  asio::ssl::stream<tcp::socket&> secure{socket, *tls_};
+  beast::error_code ec;
+  secure.handshake(asio::ssl::stream_base::server, ec);
+  if (ec) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    ++failed_handshakes_;
+    return;
+  }
+  answer(secure);
 }
 
 template <class Stream>
@@ -174,15 +195,20 @@ void fake_github::answer(Stream& socket) {
       && form_value(req.body(), "code") == "token-slow")
     std::this_thread::sleep_for(std::chrono::seconds(11));
   std::unique_lock<std::mutex> lock{mutex_};
+  bool token_request
+    = path == "/login/oauth/access_token" && req.method() == http::verb::post;
+  if (token_request)
+    token_requests_.push_back(req.body());
+  if (token_request && form_value(req.body(), "code") == "token-hold")
+    released_.wait_for(lock, std::chrono::seconds(15),
+                       [this] { return !holding_ || stopping_; });
   http::response<http::string_body> res;
   if (path == "/login/oauth/authorize") {
     res = reply(http::status::found, "");
     res.set(http::field::location, form_value(query, "redirect_uri")
                                      + "?code=" + authorize_code_
                                      + "&state=" + form_value(query, "state"));
-  } else if (path == "/login/oauth/access_token"
-             && req.method() == http::verb::post) {
-    token_requests_.push_back(req.body());
+  } else if (token_request) {
     auto code = form_value(req.body(), "code");
     bool our_app = form_value(req.body(), "client_id") == client_id
                    && form_value(req.body(), "client_secret") == client_secret;

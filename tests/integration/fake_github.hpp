@@ -1,5 +1,6 @@
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -19,8 +20,8 @@ namespace itest {
 
 /// A stand-in for GitHub's OAuth endpoints on 127.0.0.1 (the one fake the
 /// tests may use: GitHub is outside the machine). Plain HTTP, or HTTPS with
-/// a given certificate; one request per connection, served one at a time on
-/// its own thread.
+/// a given certificate; one request per connection, each connection on a
+/// thread of its own (all joined by the destructor).
 ///
 /// - `GET /login/oauth/authorize?redirect_uri=…&state=…` signs in at once
 ///   as the account of `authorize_code`: 302 to redirect_uri with that code.
@@ -31,7 +32,8 @@ namespace itest {
 ///   "token-500" 500, "token-garbage" a 200 that is not JSON,
 ///   "token-huge" a good token in a 2 MiB reply (an account of that code
 ///   would sign in without the server's size limit), "token-slow" a reply
-///   after 11 s (the fake serves nothing else meanwhile).
+///   after 11 s, "token-hold" see
+///   hold().
 /// - `GET /user` with `Authorization: Bearer <that token>`: the account's
 ///   JSON; a code whose account is "user-401" gets 401 here.
 class fake_github {
@@ -70,8 +72,15 @@ public:
   /// TLS handshakes that failed (the client refused our certificate).
   int failed_handshakes() const;
 
+  /// While held, token requests for code "token-hold" get no answer (for
+  /// at most 15 s): the server's sign-ins stay at GitHub. They are in
+  /// token_requests() already. release() lets them all go. Thread-safe.
+  void hold();
+  void release();
+
 private:
   void serve();
+  void serve_one(boost::asio::ip::tcp::socket& socket);
   template <class Stream>
   void answer(Stream& stream);
 
@@ -85,6 +94,8 @@ private:
   std::string authorize_code_;
   std::vector<std::string> token_requests_;
   int failed_handshakes_ = 0;
+  bool holding_ = false;
+  std::condition_variable released_;
   std::thread thread_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include <chrono>
 #include <random>
 #include <thread>
 
@@ -468,4 +469,56 @@ TEST_CASE("two first sign-ins of one account at once make one user",
   CHECK(psql_value("SELECT count(*) FROM users WHERE github_id = "
                    + std::to_string(id))
         == "1");
+}
+
+TEST_CASE("at most 32 sign-ins talk to GitHub at once, and one more is a 503",
+          "[oauth]") {
+  github_server s;
+  s.github.hold();
+  // 32 callbacks, each with its own state, all left waiting at GitHub.
+  std::vector<std::string> states;
+  for (int i = 0; i < 32; ++i)
+    states.push_back(start_sign_in(s.client));
+  std::vector<http_response> held(states.size());
+  std::vector<std::thread> waiting;
+  for (size_t i = 0; i < states.size(); ++i)
+    waiting.emplace_back([&, i] {
+      held[i] = callback(
+        s.client, "code=token-hold&state=" + url_encode(states[i]), states[i]);
+    });
+  // Whatever happens below, GitHub answers and the threads end.
+  struct release_all {
+    fake_github& github;
+    std::vector<std::thread>& threads;
+    ~release_all() {
+      github.release();
+      for (auto& t : threads)
+        if (t.joinable())
+          t.join();
+    }
+  } guard{s.github, waiting};
+  // All 32 at GitHub: each was counted before its request went out.
+  for (int tries = 0; tries < 400 && s.github.token_requests().size() < 32;
+       ++tries)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(s.github.token_requests().size() == 32);
+  // The 33rd is refused before it reaches GitHub.
+  auto busy = try_sign_in(s.client, "token-hold");
+  check_json_error(busy, 503);
+  CHECK(busy.json().at("message") == "Too many sign-ins at once; try again");
+  CHECK(busy.header("Retry-After") == "1");
+  // Everything else still works meanwhile: logins, the API, health.
+  s.client.check_healthy();
+  auto dev = s.client.login(unique_name("dev"));
+  CHECK(s.client.get("/api/auth_user", dev.token).status == 200);
+
+  s.github.release();
+  for (auto& t : waiting)
+    t.join();
+  for (const auto& res : held)
+    CHECK(res.status == 400); // "token-hold" is no account: GitHub refuses it
+  CHECK(s.github.token_requests().size() == 32);
+  // Their places are free again.
+  s.github.add_account("after", account(fresh_github_id(), unique_name("gh")));
+  CHECK(try_sign_in(s.client, "after").status == 307);
 }
