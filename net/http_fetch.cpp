@@ -121,6 +121,16 @@ private:
                             });
   }
 
+  // Runs `op` on what this request speaks over: the TLS stream, or for
+  // plain http the TCP stream under it.
+  template <class Op>
+  void on_stream(Op op) {
+    if (url_.tls)
+      op(stream_);
+    else
+      op(stream_.next_layer());
+  }
+
   void write() {
     auto next = [self = shared_from_this()](beast::error_code ec, size_t) {
       if (self->finished_)
@@ -129,10 +139,7 @@ private:
         return self->fail("write", ec);
       self->read();
     };
-    if (url_.tls)
-      http::async_write(stream_, req_, std::move(next));
-    else
-      http::async_write(stream_.next_layer(), req_, std::move(next));
+    on_stream([&](auto& s) { http::async_write(s, req_, std::move(next)); });
   }
 
   // The header first, then the body. Beast 1.74's async_read alone parses
@@ -147,11 +154,9 @@ private:
         return self->fail("read header", ec);
       self->read_body();
     };
-    if (url_.tls)
-      http::async_read_header(stream_, buffer_, parser_, std::move(next));
-    else
-      http::async_read_header(stream_.next_layer(), buffer_, parser_,
-                              std::move(next));
+    on_stream([&](auto& s) {
+      http::async_read_header(s, buffer_, parser_, std::move(next));
+    });
   }
 
   void read_body() {
@@ -162,10 +167,8 @@ private:
         return self->fail("read", ec);
       self->finish();
     };
-    if (url_.tls)
-      http::async_read(stream_, buffer_, parser_, std::move(next));
-    else
-      http::async_read(stream_.next_layer(), buffer_, parser_, std::move(next));
+    on_stream(
+      [&](auto& s) { http::async_read(s, buffer_, parser_, std::move(next)); });
   }
 
   void finish() {

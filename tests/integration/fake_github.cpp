@@ -10,6 +10,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "http_client.hpp"
+
 namespace itest {
 
 namespace asio = boost::asio;
@@ -18,38 +20,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-// The value of `name` in a query string or form body (first one; %XX and
-// '+' decoded), or "".
-std::string form_value(const std::string& text, const std::string& name) {
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    auto end = text.find('&', pos);
-    if (end == std::string::npos)
-      end = text.size();
-    auto pair = text.substr(pos, end - pos);
-    auto eq = pair.find('=');
-    if (eq != std::string::npos && pair.substr(0, eq) == name) {
-      std::string out;
-      auto raw = pair.substr(eq + 1);
-      for (size_t i = 0; i < raw.size(); ++i) {
-        bool escape = raw[i] == '%' && i + 2 < raw.size()
-                      && std::isxdigit(static_cast<unsigned char>(raw[i + 1]))
-                      && std::isxdigit(static_cast<unsigned char>(raw[i + 2]));
-        if (escape) {
-          out
-            += static_cast<char>(std::stoi(raw.substr(i + 1, 2), nullptr, 16));
-          i += 2;
-        } else {
-          out += raw[i] == '+' ? ' ' : raw[i];
-        }
-      }
-      return out;
-    }
-    pos = end + 1;
-  }
-  return {};
-}
 
 http::response<http::string_body> reply(http::status status, std::string body) {
   http::response<http::string_body> res{status, 11};

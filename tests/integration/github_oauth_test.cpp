@@ -24,36 +24,6 @@ namespace {
 
 const std::string origin = "http://parley.test";
 
-// The decoded value of `name` in the query of `url`, or "".
-std::string query_param(const std::string& url, const std::string& name) {
-  auto q = url.find('?');
-  if (q == std::string::npos)
-    return {};
-  auto query = url.substr(q + 1);
-  size_t pos = 0;
-  while (pos <= query.size()) {
-    auto end = std::min(query.find('&', pos), query.size());
-    auto pair = query.substr(pos, end - pos);
-    auto eq = pair.find('=');
-    if (eq != std::string::npos && pair.substr(0, eq) == name) {
-      std::string out;
-      auto raw = pair.substr(eq + 1);
-      for (size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] == '%' && i + 2 < raw.size()) {
-          out
-            += static_cast<char>(std::stoi(raw.substr(i + 1, 2), nullptr, 16));
-          i += 2;
-        } else {
-          out += raw[i];
-        }
-      }
-      return out;
-    }
-    pos = end + 1;
-  }
-  return {};
-}
-
 // A GitHub account id no other run against this database has used.
 std::int64_t fresh_github_id() {
   std::random_device rd;

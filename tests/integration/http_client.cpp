@@ -1,5 +1,6 @@
 #include "http_client.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <stdexcept>
@@ -173,6 +174,52 @@ std::string url_encode(std::string_view text) {
     }
   }
   return out;
+}
+
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+std::string form_decode(std::string_view raw) {
+  std::string out;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '%' && i + 2 < raw.size() && hex_digit(raw[i + 1]) >= 0
+        && hex_digit(raw[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(raw[i + 1]) * 16
+                               + hex_digit(raw[i + 2]));
+      i += 2;
+    } else {
+      out += raw[i] == '+' ? ' ' : raw[i];
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+std::string form_value(std::string_view text, std::string_view name) {
+  while (!text.empty()) {
+    auto pair = text.substr(0, text.find('&'));
+    text.remove_prefix(std::min(text.size(), pair.size() + 1));
+    auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name)
+      return form_decode(pair.substr(eq + 1));
+  }
+  return {};
+}
+
+std::string query_param(std::string_view url, std::string_view name) {
+  auto q = url.find('?');
+  return q == std::string_view::npos ? std::string{}
+                                     : form_value(url.substr(q + 1), name);
 }
 
 } // namespace itest

@@ -53,4 +53,12 @@ http_response raw_request(std::uint16_t port, const std::string& bytes);
 /// Percent-encodes `text` for use in a query string.
 std::string url_encode(std::string_view text);
 
+/// The value of `name` in a query string or form body ("a=1&b=x%20y"):
+/// the first one, %XX and '+' decoded (a malformed escape kept as it is);
+/// "" when absent.
+std::string form_value(std::string_view text, std::string_view name);
+
+/// form_value of the query of `url` (after its '?').
+std::string query_param(std::string_view url, std::string_view name);
+
 } // namespace itest
