@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -54,10 +55,17 @@ public:
     parser_.body_limit(limits_.max_body);
   }
 
+  void run() {
+    // Started on the strand too, like every handler after it.
+    asio::dispatch(resolver_.get_executor(),
+                   [self = shared_from_this()] { self->start(); });
+  }
+
+private:
   // One deadline for the whole exchange, the name lookup included: that
   // runs on Asio's resolver thread and cannot be interrupted, so the
   // deadline answers without it, and its late result is dropped.
-  void run() {
+  void start() {
     deadline_.expires_after(limits_.timeout);
     deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec)
@@ -77,7 +85,6 @@ public:
       });
   }
 
-private:
   std::string host_header() const {
     auto host = url_.host.find(':') != std::string::npos ? "[" + url_.host + "]"
                                                          : url_.host;

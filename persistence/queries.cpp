@@ -156,21 +156,30 @@ std::string escape_like(const std::string& text) {
   return out;
 }
 
+namespace {
+
+// A dev login's user row: GitHub users' accounts are theirs alone, and the
+// development login asks no password, so it may not open them.
+caf::expected<user> dev_login_user(const pqxx::row& row) {
+  if (row[3].as<bool>())
+    return make_error(ec::forbidden);
+  return to_user(row, 0);
+}
+
+} // namespace
+
 caf::expected<user> find_or_create_user(pqxx::work& tx,
                                         const std::string& username) {
   auto rows = tx.exec_prepared("user_by_name", username);
-  // A GitHub user's account is theirs alone: the development login, which
-  // asks no password, must not open it.
-  if (!rows.empty() && rows[0][3].as<bool>())
-    return make_error(ec::forbidden);
   if (!rows.empty())
-    return to_user(rows[0], 0);
-  // ON CONFLICT DO NOTHING: a concurrent login of the same name is harmless.
+    return dev_login_user(rows[0]);
+  // ON CONFLICT DO NOTHING: a concurrent login of the same name is harmless;
+  // the row found then may be a GitHub user's, made meanwhile.
   tx.exec_prepared("user_insert", username);
   rows = tx.exec_prepared("user_by_name", username);
   if (rows.empty())
     return make_error(ec::not_found);
-  return to_user(rows[0], 0);
+  return dev_login_user(rows[0]);
 }
 
 std::vector<std::string> username_candidates(const std::string& login,

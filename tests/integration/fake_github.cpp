@@ -1,7 +1,6 @@
 #include "fake_github.hpp"
 
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <cctype>
 #include <chrono>
@@ -46,6 +45,10 @@ fake_github::~fake_github() {
   {
     std::lock_guard<std::mutex> lock{mutex_};
     stopping_ = true;
+    // Asio's blocking reads and writes outwait SO_RCVTIMEO: a client that
+    // went quiet is cut here, or its thread would never end.
+    for (int fd : open_)
+      ::shutdown(fd, SHUT_RDWR);
   }
   released_.notify_all();
   // Wakes the blocking accept; serve() sees stopping_ and returns.
@@ -114,20 +117,20 @@ void fake_github::serve() {
     beast::error_code ec;
     acceptor_.accept(socket, ec);
     {
+      // One lock for both: a stop cuts every connection it can see.
       std::lock_guard<std::mutex> lock{mutex_};
       if (stopping_)
         break;
+      if (ec)
+        continue;
+      open_.insert(socket.native_handle());
     }
-    if (ec)
-      continue;
-    // A client that stops talking cannot hold the fake for long.
-    timeval five{5, 0};
-    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &five,
-                 sizeof five);
-    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &five,
-                 sizeof five);
-    connections.emplace_back(
-      [this, socket = std::move(socket)]() mutable { serve_one(socket); });
+    connections.emplace_back([this, socket = std::move(socket)]() mutable {
+      serve_one(socket);
+      // Out of the set while still open: the number is not reused yet.
+      std::lock_guard<std::mutex> lock{mutex_};
+      open_.erase(socket.native_handle());
+    });
   }
   for (auto& c : connections)
     c.join();
@@ -160,11 +163,13 @@ void fake_github::answer(Stream& socket) {
   auto query = target.find('?') == std::string::npos
                  ? std::string{}
                  : target.substr(target.find('?') + 1);
-  // A GitHub that takes longer than the server waits (10 s).
+  std::unique_lock<std::mutex> lock{mutex_};
+  // A GitHub that takes longer than the server waits (10 s); a stop ends
+  // the wait.
   if (path == "/login/oauth/access_token"
       && form_value(req.body(), "code") == "token-slow")
-    std::this_thread::sleep_for(std::chrono::seconds(11));
-  std::unique_lock<std::mutex> lock{mutex_};
+    released_.wait_for(lock, std::chrono::seconds(11),
+                       [this] { return stopping_; });
   bool token_request
     = path == "/login/oauth/access_token" && req.method() == http::verb::post;
   if (token_request)

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -95,6 +96,7 @@ private:
   std::vector<std::string> token_requests_;
   int failed_handshakes_ = 0;
   bool holding_ = false;
+  std::set<int> open_; // connections' sockets, while their threads run
   std::condition_variable released_;
   std::thread thread_;
 };
