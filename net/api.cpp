@@ -156,9 +156,8 @@ namespace {
 // token with max_age 0 clears it.
 std::string token_cookie(const std::string& token, int64_t max_age,
                          const settings& cfg) {
-  auto secure = cfg.origin.rfind("https://", 0) == 0 ? "; Secure" : "";
-  return "parley_token=" + token + "; HttpOnly; SameSite=Strict; Path=/api"
-         + "; Max-Age=" + std::to_string(max_age) + secure;
+  return set_cookie_value("parley_token", token, "Strict", "/api", max_age,
+                          cfg.origin);
 }
 
 struct issued_token {
@@ -180,14 +179,10 @@ issued_token issue_token(const user& u, const settings& cfg) {
 // /callback with the token, which the client keeps as after a login.
 http_response signed_in_redirect(const user& u, const settings& cfg) {
   auto issued = issue_token(u, cfg);
-  http_response res{http::status::temporary_redirect, 11};
-  res.set(http::field::location,
-          oauth_app_location(cfg, "token=" + percent_encode(issued.token)
-                                    + "&expires_at="
-                                    + percent_encode(issued.expires_at)));
+  auto res = temporary_redirect(oauth_app_location(
+    cfg, "token=" + percent_encode(issued.token)
+           + "&expires_at=" + percent_encode(issued.expires_at)));
   res.set(http::field::set_cookie, issued.cookie);
-  res.set(http::field::cache_control, "no-store");
-  res.prepare_payload();
   return res;
 }
 

@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include "config/url.hpp"
@@ -30,21 +29,6 @@ std::string state_mac(const std::string& key, std::string_view signed_part) {
     hmac_sha256(key, "parley-oauth-state." + std::string{signed_part}));
 }
 
-std::optional<std::string> random_hex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()),
-                 static_cast<int>(bytes))
-      != 1)
-    return std::nullopt;
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : raw) {
-    out += hex[b >> 4];
-    out += hex[b & 0x0f];
-  }
-  return out;
-}
-
 bool same_text(std::string_view a, std::string_view b) {
   return a.size() == b.size()
          && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
@@ -61,14 +45,6 @@ std::string safe_error_code(std::string_view code) {
   return std::string{code};
 }
 
-http_response redirect(const std::string& location) {
-  http_response res{http::status::temporary_redirect, 11};
-  res.set(http::field::location, location);
-  res.set(http::field::cache_control, "no-store");
-  res.prepare_payload();
-  return res;
-}
-
 http_response bad_gateway(const char* step, const std::string& detail) {
   spdlog::warn("github sign-in: {}: {}", step, detail);
   return error_response(http::status::bad_gateway,
@@ -83,6 +59,7 @@ void read_user(boost::asio::io_context& ioc,
   req.url = cfg->github_user_url;
   req.accept = "application/vnd.github+json";
   req.authorization = "Bearer " + token;
+  // `tls` rides along so the context outlives the request that uses it.
   http_fetch(ioc, *tls, std::move(req),
              [tls, done = std::move(done)](fetch_result res) {
                if (!res.error.empty())
@@ -125,10 +102,8 @@ bool oauth_state_valid(std::string_view state, const std::string& key,
 
 std::string oauth_state_cookie_value(const std::string& state, int64_t max_age,
                                      const settings& cfg) {
-  auto secure = cfg.origin.rfind("https://", 0) == 0 ? "; Secure" : "";
-  return std::string{oauth_state_cookie} + "=" + state
-         + "; HttpOnly; SameSite=Lax; Path=/api/oauth/github; Max-Age="
-         + std::to_string(max_age) + secure;
+  return set_cookie_value(oauth_state_cookie, state, "Lax", "/api/oauth/github",
+                          max_age, cfg.origin);
 }
 
 std::string oauth_callback_url(const settings& cfg) {
@@ -215,7 +190,7 @@ http_response github_oauth::start(int64_t now) const {
     return error_response(http::status::service_unavailable,
                           "Sign-in is unavailable right now");
   }
-  auto res = redirect(oauth_authorize_location(*cfg_, *state));
+  auto res = temporary_redirect(oauth_authorize_location(*cfg_, *state));
   res.set(http::field::set_cookie,
           oauth_state_cookie_value(*state, oauth_state_lifetime, *cfg_));
   return res;
@@ -240,7 +215,7 @@ void github_oauth::finish(const http_request& req,
                                "Sign-in expired or was not started here; "
                                "sign in again"));
   if (auto error = param("error"); !error.empty())
-    return done(redirect(oauth_app_location(
+    return done(temporary_redirect(oauth_app_location(
       *cfg_, "error=" + percent_encode(safe_error_code(error)))));
   auto code = param("code");
   if (code.empty() || code.size() > 512)

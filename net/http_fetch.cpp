@@ -62,6 +62,20 @@ public:
   }
 
 private:
+  // The completion handler of `step`: ends the request on an error, else
+  // goes on with `next`. Once the request has its answer (the deadline may
+  // have given it), a late completion does nothing.
+  auto then(const char* step, void (fetch_op::*next)()) {
+    return
+      [self = shared_from_this(), step, next](beast::error_code ec, auto&&...) {
+        if (self->finished_)
+          return;
+        if (ec)
+          return self->fail(step, ec);
+        ((*self).*next)();
+      };
+  }
+
   // One deadline for the whole exchange, the name lookup included: that
   // runs on Asio's resolver thread and cannot be interrupted, so the
   // deadline answers without it, and its late result is dropped.
@@ -94,16 +108,13 @@ private:
 
   void connect(const tcp::resolver::results_type& results) {
     beast::get_lowest_layer(stream_).async_connect(
-      results,
-      [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-        if (self->finished_)
-          return;
-        if (ec)
-          return self->fail("connect", ec);
-        if (self->url_.tls)
-          return self->handshake();
-        self->write();
-      });
+      results, then("connect", &fetch_op::connected));
+  }
+
+  void connected() {
+    if (url_.tls)
+      return handshake();
+    write();
   }
 
   void handshake() {
@@ -119,13 +130,7 @@ private:
     stream_.set_verify_mode(asio::ssl::verify_peer);
     stream_.set_verify_callback(asio::ssl::host_name_verification(url_.host));
     stream_.async_handshake(asio::ssl::stream_base::client,
-                            [self = shared_from_this()](beast::error_code ec) {
-                              if (self->finished_)
-                                return;
-                              if (ec)
-                                return self->fail("tls handshake", ec);
-                              self->write();
-                            });
+                            then("tls handshake", &fetch_op::write));
   }
 
   // Runs `op` on what this request speaks over: the TLS stream, or for
@@ -139,14 +144,9 @@ private:
   }
 
   void write() {
-    auto next = [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (self->finished_)
-        return;
-      if (ec)
-        return self->fail("write", ec);
-      self->read();
-    };
-    on_stream([&](auto& s) { http::async_write(s, req_, std::move(next)); });
+    on_stream([&](auto& s) {
+      http::async_write(s, req_, then("write", &fetch_op::read));
+    });
   }
 
   // The header first, then the body. Beast 1.74's async_read alone parses
@@ -154,28 +154,16 @@ private:
   // header, the body's start clears the header's body_limit error: a reply
   // over the limit was read whole. Read on its own, the header reports it.
   void read() {
-    auto next = [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (self->finished_)
-        return;
-      if (ec)
-        return self->fail("read header", ec);
-      self->read_body();
-    };
     on_stream([&](auto& s) {
-      http::async_read_header(s, buffer_, parser_, std::move(next));
+      http::async_read_header(s, buffer_, parser_,
+                              then("read header", &fetch_op::read_body));
     });
   }
 
   void read_body() {
-    auto next = [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (self->finished_)
-        return;
-      if (ec)
-        return self->fail("read", ec);
-      self->finish();
-    };
-    on_stream(
-      [&](auto& s) { http::async_read(s, buffer_, parser_, std::move(next)); });
+    on_stream([&](auto& s) {
+      http::async_read(s, buffer_, parser_, then("read", &fetch_op::finish));
+    });
   }
 
   void finish() {

@@ -175,16 +175,43 @@ bool is_sane_request_id(std::string_view id) {
   return true;
 }
 
-std::string make_request_id() {
-  unsigned char bytes[8] = {};
-  RAND_bytes(bytes, sizeof(bytes));
+std::optional<std::string> random_hex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()),
+                 static_cast<int>(bytes))
+      != 1)
+    return std::nullopt;
   static constexpr char hex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id += hex[b >> 4];
-    id += hex[b & 0x0f];
+  std::string out;
+  for (unsigned char b : raw) {
+    out += hex[b >> 4];
+    out += hex[b & 0x0f];
   }
-  return id;
+  return out;
+}
+
+std::string make_request_id() {
+  // Without random bytes, still an id, as before: the log stays readable.
+  return random_hex(8).value_or("0000000000000000");
+}
+
+std::string set_cookie_value(std::string_view name, std::string_view value,
+                             std::string_view same_site, std::string_view path,
+                             int64_t max_age, std::string_view origin) {
+  auto text = std::string{name} + "=" + std::string{value}
+              + "; HttpOnly; SameSite=" + std::string{same_site} + "; Path="
+              + std::string{path} + "; Max-Age=" + std::to_string(max_age);
+  if (origin.rfind("https://", 0) == 0)
+    text += "; Secure";
+  return text;
+}
+
+http_response temporary_redirect(const std::string& location) {
+  http_response res{http::status::temporary_redirect, 11};
+  res.set(http::field::location, location);
+  res.set(http::field::cache_control, "no-store");
+  res.prepare_payload();
+  return res;
 }
 
 } // namespace parley

@@ -73,4 +73,17 @@ bool is_sane_request_id(std::string_view id);
 /// A fresh random request id (16 hex digits).
 std::string make_request_id();
 
+/// `bytes` random bytes as lower-case hex; nullopt if the system has none.
+std::optional<std::string> random_hex(size_t bytes);
+
+/// A Set-Cookie value as Parley sets its cookies: `name=value; HttpOnly;
+/// SameSite=<same_site>; Path=<path>; Max-Age=<max_age>`, plus `; Secure`
+/// when the public `origin` is https. "" with max_age 0 clears the cookie.
+std::string set_cookie_value(std::string_view name, std::string_view value,
+                             std::string_view same_site, std::string_view path,
+                             int64_t max_age, std::string_view origin);
+
+/// 307 to `location`, never stored by a cache (it may carry a token).
+http_response temporary_redirect(const std::string& location);
+
 } // namespace parley

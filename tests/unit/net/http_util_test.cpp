@@ -139,3 +139,27 @@ TEST_CASE("list cursors", "[http]") {
   CHECK_FALSE(before_cursor({{"before", "x"}}));
   CHECK(rfc3339(0) == "1970-01-01T00:00:00.000Z");
 }
+
+TEST_CASE("Set-Cookie values: Secure only for an https origin", "[http]") {
+  CHECK(set_cookie_value("a", "b", "Strict", "/api", 60, "http://localhost")
+        == "a=b; HttpOnly; SameSite=Strict; Path=/api; Max-Age=60");
+  CHECK(set_cookie_value("a", "", "Lax", "/x", 0, "https://chat.example.org")
+        == "a=; HttpOnly; SameSite=Lax; Path=/x; Max-Age=0; Secure");
+}
+
+TEST_CASE("random hex and request ids", "[http]") {
+  auto hex = random_hex(16);
+  REQUIRE(hex);
+  CHECK(hex->size() == 32);
+  CHECK(hex->find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(random_hex(16) != hex);
+  CHECK(make_request_id().size() == 16);
+  CHECK(is_sane_request_id(make_request_id()));
+}
+
+TEST_CASE("a temporary redirect is never cached", "[http]") {
+  auto res = temporary_redirect("http://x/callback?token=t");
+  CHECK(res.result() == http::status::temporary_redirect);
+  CHECK(res[http::field::location] == "http://x/callback?token=t");
+  CHECK(res[http::field::cache_control] == "no-store");
+}
