@@ -45,7 +45,7 @@ function show(section) {
 }
 
 // The login page offers what the server has on: the development login
-// form, GitHub, or both. If the server cannot be asked, the form shows.
+// form, GitHub, or both. If the server cannot be asked, both show.
 async function showLoginMethods() {
   const methods = await fetch("/api/login_methods")
     .then((res) => (res.ok ? res.json() : null)).catch(() => null)
