@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <random>
 
 #include "actors/errors.hpp"
 #include "persistence/post_queries.hpp"
@@ -183,13 +184,32 @@ caf::expected<user> find_or_create_user(pqxx::work& tx,
 }
 
 std::vector<std::string> username_candidates(const std::string& login,
-                                             int64_t github_id) {
+                                             int64_t github_id,
+                                             const std::string& tag) {
   std::vector<std::string> names{login};
   for (int n = 2; n <= 9; ++n)
     names.push_back(login.substr(0, 37) + "-" + std::to_string(n));
-  names.push_back("github-" + std::to_string(github_id));
+  auto by_id = "github-" + std::to_string(github_id);
+  names.push_back(by_id);
+  names.push_back(by_id + "-" + tag);
   return names;
 }
+
+namespace {
+
+// 8 hex digits: one name in four billion, so the last candidate is free
+// unless someone guesses it while this sign-in runs.
+std::string random_tag() {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::random_device source;
+  std::uniform_int_distribution<int> digit{0, 15};
+  std::string tag(8, '0');
+  for (auto& c : tag)
+    c = digits[digit(source)];
+  return tag;
+}
+
+} // namespace
 
 caf::expected<user> find_or_create_github_user(pqxx::work& tx,
                                                int64_t github_id,
@@ -203,7 +223,7 @@ caf::expected<user> find_or_create_github_user(pqxx::work& tx,
                                       : std::optional<std::string>{avatar_url};
     return u;
   }
-  for (const auto& name : username_candidates(login, github_id)) {
+  for (const auto& name : username_candidates(login, github_id, random_tag())) {
     rows = tx.exec_prepared("github_user_insert", name, avatar_url, github_id);
     if (!rows.empty())
       return to_user(rows[0], 0);
@@ -212,7 +232,7 @@ caf::expected<user> find_or_create_github_user(pqxx::work& tx,
     if (!rows.empty())
       return to_user(rows[0], 0);
   }
-  // Every name taken, even github-<id>: someone chose it by dev login.
+  // Even the random name was taken meanwhile: a fault, not the user's.
   return make_error(ec::db_error);
 }
 

@@ -35,9 +35,12 @@ caf::expected<user> find_or_create_github_user(pqxx::work& tx,
                                                const std::string& avatar_url);
 /// The names a new GitHub user may get, in order: `login` (a valid
 /// username), `login-2` … `login-9` (shortened to fit 39 characters),
-/// then `github-<id>`.
+/// `github-<id>`, then `github-<id>-<tag>`: others may have taken the
+/// first ten (by dev login, or a GitHub login chosen to squat them), and a
+/// sign-in must not fail for it. `tag` is short, random, [0-9a-f].
 std::vector<std::string> username_candidates(const std::string& login,
-                                             int64_t github_id);
+                                             int64_t github_id,
+                                             const std::string& tag);
 caf::expected<user> find_user(pqxx::transaction_base& tx, int64_t id);
 /// Fails with not_found when the caller itself does not exist.
 caf::expected<std::vector<std::string>>

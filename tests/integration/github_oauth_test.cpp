@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -228,6 +229,34 @@ TEST_CASE("a taken name gets a number, never another user's account",
   // The dev user is untouched.
   CHECK(s.client.get("/api/auth_user", dev.token).json().at("username")
         == dev.username);
+}
+
+TEST_CASE("a GitHub user whose every plain name is taken still gets one",
+          "[oauth]") {
+  github_server s;
+  auto id = fresh_github_id();
+  auto login = unique_name("gh");
+  // Dev logins squat the login, login-2 … login-9 and github-<id>.
+  std::vector<std::string> taken{login};
+  for (int n = 2; n <= 9; ++n)
+    taken.push_back(login + "-" + std::to_string(n));
+  taken.push_back("github-" + std::to_string(id));
+  for (const auto& name : taken)
+    s.client.login(name);
+  s.github.add_account("code-squatted", account(id, login));
+
+  auto me = s.client.get("/api/auth_user", sign_in(s.client, "code-squatted"));
+  REQUIRE(me.status == 200);
+  auto name = me.json().at("username").get<std::string>();
+  INFO(name);
+  CHECK(std::regex_match(
+    name, std::regex{"github-" + std::to_string(id) + "-[0-9a-f]{8}"}));
+  // The next sign-in of that account is the same user, name kept.
+  s.github.add_account("code-squatted-2", account(id, login));
+  auto again
+    = s.client.get("/api/auth_user", sign_in(s.client, "code-squatted-2"));
+  CHECK(again.json().at("id") == me.json().at("id"));
+  CHECK(again.json().at("username") == name);
 }
 
 TEST_CASE("a callback without this browser's fresh state is refused",
