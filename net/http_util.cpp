@@ -32,9 +32,6 @@ http_response unauthorized() {
                         "Missing, invalid or expired token");
 }
 
-namespace {
-
-// A whole response as bytes, for a stream whose socket left the session.
 std::string response_bytes(http_response res, std::string_view request_id) {
   res.set("X-Request-Id",
           boost::beast::string_view{request_id.data(), request_id.size()});
@@ -43,6 +40,8 @@ std::string response_bytes(http_response res, std::string_view request_id) {
   text << res;
   return text.str();
 }
+
+namespace {
 
 // 429 with the wait that make_rate_limited put in the error (at least 1 s).
 http_response too_many_requests(const caf::error& err) {
@@ -58,17 +57,13 @@ http_response too_many_requests(const caf::error& err) {
 
 } // namespace
 
-std::string unauthorized_bytes(std::string_view request_id) {
-  return response_bytes(unauthorized(), request_id);
-}
-
-std::string too_many_streams_bytes(std::string_view request_id) {
+http_response too_many_streams() {
   auto res = error_response(http::status::too_many_requests,
                             "Too many event streams open for this user");
   // A slot frees when one of the user's streams closes, which nobody can
   // foresee: a guess that keeps a polling client slow.
   res.set(http::field::retry_after, "10");
-  return response_bytes(std::move(res), request_id);
+  return res;
 }
 
 http_response validation_error(std::string_view field, std::string_view text) {

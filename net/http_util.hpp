@@ -30,14 +30,13 @@ http_response error_response(http::status status, std::string_view text);
 /// 401 for a missing, invalid or expired token, or one whose user is gone.
 http_response unauthorized();
 
-/// unauthorized() as the bytes of a whole response (`Connection: close`,
+/// 429 for an event stream whose user has as many streams open as allowed.
+http_response too_many_streams();
+
+/// `res` as the bytes of a whole response (`Connection: close`,
 /// `X-Request-Id`), for an event stream refused after its socket left the
 /// HTTP session.
-std::string unauthorized_bytes(std::string_view request_id);
-
-/// 429 for an event stream whose user has as many streams open as allowed,
-/// as the bytes of a whole response (as unauthorized_bytes).
-std::string too_many_streams_bytes(std::string_view request_id);
+std::string response_bytes(http_response res, std::string_view request_id);
 
 /// 422 `{"message":"Validation failed","errors":{field: text}}`.
 http_response validation_error(std::string_view field, std::string_view text);

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/events.hpp"
+#include "net/cors.hpp"
 #include "net/http_metrics.hpp"
 #include "net/http_util.hpp"
 
@@ -47,9 +48,11 @@ sse_stream::~sse_stream() {
     caf::anon_send(actor_, closed_atom::value);
 }
 
-void sse_stream::start(shared_bytes prelude, caf::actor actor) {
+void sse_stream::start(shared_bytes prelude, caf::actor actor,
+                       shared_bytes cors_origin) {
   actor_ = std::move(actor);
   prelude_ = std::move(prelude);
+  cors_origin_ = std::move(cors_origin);
   // Writes try the socket at once and never wait (do_write).
   beast::error_code ec;
   stream_.socket().non_blocking(true, ec);
@@ -115,12 +118,18 @@ void sse_stream::do_refuse(refusal why) {
   refused_ = true;
   prelude_.reset();
   counters_->http.count(stream_endpoint(), busy ? 429 : 401);
+  auto res = busy ? too_many_streams() : unauthorized();
+  // As http_session answers every other request.
+  res.set(http::field::vary, "Origin");
+  if (cors_origin_)
+    add_cors_headers(res, *cors_origin_);
+  cors_origin_.reset();
   send_then_close(std::make_shared<const std::string>(
-    busy ? too_many_streams_bytes(request_id_)
-         : unauthorized_bytes(request_id_)));
+    response_bytes(std::move(res), request_id_)));
 }
 
 shared_bytes sse_stream::take_prelude() {
+  cors_origin_.reset(); // a refusal is no longer possible
   metrics::add(counters_->streams_total);
   counters_->http.count(stream_endpoint(), 200);
   return std::move(prelude_);

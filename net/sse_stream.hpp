@@ -37,8 +37,11 @@ public:
   /// `retry:`) goes out when the actor calls open() (its inbox read found
   /// the user) or with its first write; a 401 or 429 response goes out
   /// instead if the actor calls refuse() first. `actor` hears (closed_atom)
-  /// when the stream ends. Call on the stream's strand, once.
-  void start(shared_bytes prelude, caf::actor actor);
+  /// when the stream ends. `cors_origin` (null for none) is the allowed
+  /// Origin the request came from: a refusal lets that page read it, as the
+  /// prelude does. Call on the stream's strand, once.
+  void start(shared_bytes prelude, caf::actor actor,
+             shared_bytes cors_origin = nullptr);
 
   /// Thread-safe: posts onto the strand.
   void write(shared_bytes bytes) override;
@@ -94,6 +97,9 @@ private:
   std::string request_id_; // for the close log line
   caf::actor actor_;
   shared_bytes prelude_; ///< until the first write: the 200 and headers
+  // Shared, not a string: 16 bytes keep the object in its allocation size
+  // class (idle memory per stream).
+  shared_bytes cors_origin_;        ///< until the first write: for a refusal
   bool close_when_written_ = false; ///< close once the queue is written
   bool refused_ = false;            ///< answered 401 or 429 instead
   caf::actor drain_listener_;       ///< told when the queue empties

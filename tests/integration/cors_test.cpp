@@ -7,6 +7,7 @@
 #include "server_process.hpp"
 #include "shapes.hpp"
 #include "sse_client.hpp"
+#include "token_forge.hpp"
 
 using namespace itest;
 
@@ -59,6 +60,49 @@ TEST_CASE("parley.origin gets CORS headers on answers, errors and streams, and "
   CHECK(head.status == 200);
   CHECK(head.header("Access-Control-Allow-Origin") == app);
   CHECK(head.header("Access-Control-Allow-Credentials") == "true");
+}
+
+TEST_CASE("a stream refused after its token was checked is readable by "
+          "parley.origin too",
+          "[integration][cors]") {
+  server_process server{
+    {"--parley.origin=" + app, "--parley.sse-streams-per-user=1"}};
+  api client{server.port()};
+  auto alice = client.login(unique_name("alice"));
+  auto stream_headers = [](const std::string& token) {
+    return from(app, {{"Accept", "text/event-stream"},
+                      {"Authorization", "Bearer " + token}});
+  };
+  sse_client first{server.port()};
+  REQUIRE(first.open("/api/messages", stream_headers(alice.token)).status
+          == 200);
+
+  // One stream too many: the broker refuses it (429).
+  sse_client second{server.port()};
+  auto busy = second.open("/api/messages", stream_headers(alice.token));
+  check_error(busy, 429);
+  CHECK(busy.header("Access-Control-Allow-Origin") == app);
+  CHECK(busy.header("Access-Control-Allow-Credentials") == "true");
+  CHECK(busy.header("Vary") == "Origin");
+
+  // A well-signed token of a user who does not exist: the stream's first
+  // inbox read refuses it (401).
+  auto now = unix_now();
+  sse_client ghost{server.port()};
+  auto gone
+    = ghost.open("/api/messages",
+                 stream_headers(forge_token("999999999999", now, now + 3600)));
+  check_error(gone, 401);
+  CHECK(gone.header("Access-Control-Allow-Origin") == app);
+
+  // Without an Origin the same refusal carries no CORS headers.
+  sse_client plain{server.port()};
+  auto plain_busy
+    = plain.open("/api/messages", {{"Accept", "text/event-stream"},
+                                   {"Authorization", "Bearer " + alice.token}});
+  check_error(plain_busy, 429);
+  CHECK(plain_busy.header("Access-Control-Allow-Origin").empty());
+  CHECK(plain_busy.header("Vary") == "Origin");
 }
 
 TEST_CASE("CORS preflights: 204 for the origin and a method the path takes, "

@@ -43,9 +43,12 @@ struct loopback {
   }
 
   /// A connected pair whose stream has started with a 6-byte prelude (sent
-  /// with the first write), request id "test".
-  pipe_pair open(size_t limit, std::chrono::steady_clock::duration write_timeout
-                               = sse_stream::default_write_timeout) {
+  /// with the first write), request id "test", from `cors_origin` ("" for a
+  /// request without an allowed Origin).
+  pipe_pair open(size_t limit,
+                 std::chrono::steady_clock::duration write_timeout
+                 = sse_stream::default_write_timeout,
+                 const std::string& cors_origin = {}) {
     tcp::socket client{ioc};
     client.open(tcp::v4());
     client.set_option(asio::socket_base::receive_buffer_size(8192));
@@ -56,8 +59,11 @@ struct loopback {
     auto stream
       = std::make_shared<sse_stream>(beast::tcp_stream{std::move(server_side)},
                                      limit, counters, "test", write_timeout);
-    asio::post(stream->get_executor_for_test(), [stream] {
-      stream->start(std::make_shared<const std::string>("hello\n"), {});
+    auto origin = cors_origin.empty()
+                    ? nullptr
+                    : std::make_shared<const std::string>(cors_origin);
+    asio::post(stream->get_executor_for_test(), [stream, origin] {
+      stream->start(std::make_shared<const std::string>("hello\n"), {}, origin);
     });
     return {std::move(client), stream};
   }
@@ -92,6 +98,11 @@ read_result read_until_closed(tcp::socket& client) {
     out.text.append(buf.data(), n);
   }
   return out;
+}
+
+bool ends_with(const std::string& text, const std::string& tail) {
+  return text.size() >= tail.size()
+         && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 } // namespace
@@ -234,8 +245,12 @@ TEST_CASE("a stream's headers wait for its first write, and a refusal goes "
   auto refused_read = read_until_closed(refused.client);
   CHECK(refused_read.ec == asio::error::eof);
   // The whole 401, and nothing else: no headers, no later write.
-  CHECK(refused_read.text == unauthorized_bytes("test"));
   CHECK(refused_read.text.rfind("HTTP/1.1 401 Unauthorized\r\n", 0) == 0);
+  CHECK(
+    ends_with(refused_read.text,
+              "\r\n\r\n{\"message\":\"Missing, invalid or expired token\"}"));
+  CHECK(refused_read.text.find("Vary: Origin\r\n") != std::string::npos);
+  CHECK(refused_read.text.find("Access-Control-") == std::string::npos);
   CHECK(refused_read.text.find("X-Request-Id: test\r\n") != std::string::npos);
   CHECK(refused_read.text.find("Connection: close\r\n") != std::string::npos);
   CHECK(refused_read.text.find("\"message\"") != std::string::npos);
@@ -262,11 +277,33 @@ TEST_CASE("a stream's headers wait for its first write, and a refusal goes "
   busy.stream->refuse(refusal::too_many_streams);
   auto busy_read = read_until_closed(busy.client);
   CHECK(busy_read.ec == asio::error::eof);
-  CHECK(busy_read.text == too_many_streams_bytes("test"));
   CHECK(busy_read.text.rfind("HTTP/1.1 429 Too Many Requests\r\n", 0) == 0);
+  CHECK(ends_with(
+    busy_read.text,
+    "\r\n\r\n{\"message\":\"Too many event streams open for this user\"}"));
   CHECK(busy_read.text.find("Retry-After: 10\r\n") != std::string::npos);
   CHECK(busy_read.text.find("\"message\"") != std::string::npos);
   CHECK(counters->streams_total == 2); // refused: never opened
+}
+
+TEST_CASE("a refused stream from the allowed origin lets its page read why",
+          "[net][sse]") {
+  loopback net;
+  const std::string origin = "http://app.test";
+  for (auto why : {refusal::unknown_user, refusal::too_many_streams}) {
+    auto refused
+      = net.open(64 * 1024, sse_stream::default_write_timeout, origin);
+    refused.stream->refuse(why);
+    auto read = read_until_closed(refused.client);
+    INFO(read.text);
+    CHECK(read.ec == asio::error::eof);
+    CHECK(read.text.find("Access-Control-Allow-Origin: " + origin + "\r\n")
+          != std::string::npos);
+    CHECK(read.text.find("Access-Control-Allow-Credentials: true\r\n")
+          != std::string::npos);
+    CHECK(read.text.find("Vary: Origin\r\n") != std::string::npos);
+    CHECK(read.text.find("X-Request-Id: test\r\n") != std::string::npos);
+  }
 }
 
 TEST_CASE("a stream closed before its first write sends its headers, then "
