@@ -72,11 +72,7 @@ shared_bytes api::stream_prelude(const std::string& request_id,
     "Cache-Control: no-cache, no-store\r\n"
     "X-Accel-Buffering: no\r\n"
     "Connection: keep-alive\r\n"
-    // The answer depends on the Origin (CORS headers or none), as for
-    // every other request; cors_header_lines has its own Vary.
-    + (cors_origin.empty() ? std::string{"Vary: Origin\r\n"}
-                           : cors_header_lines(cors_origin))
-    + "X-Request-Id: " + request_id
+    + cors_header_lines(cors_origin) + "X-Request-Id: " + request_id
     + "\r\n\r\n"
       "retry: "
     + std::to_string(cfg_->sse_retry.count())

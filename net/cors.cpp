@@ -46,26 +46,28 @@ bool origin_allowed(std::string_view origin_header,
 namespace {
 
 // The headers that let `origin` read an answer: one list for both forms.
-std::array<std::pair<http::field, std::string>, 4>
+std::array<std::pair<http::field, std::string>, 3>
 cors_headers(std::string_view origin) {
   return {{{http::field::access_control_allow_origin, std::string{origin}},
            {http::field::access_control_allow_credentials, "true"},
-           {http::field::access_control_expose_headers, exposed_headers},
-           {http::field::vary, "Origin"}}};
+           {http::field::access_control_expose_headers, exposed_headers}}};
 }
 
 } // namespace
 
 void add_cors_headers(http_response& res, std::string_view origin) {
-  for (const auto& [name, value] : cors_headers(origin))
-    res.set(name, value);
+  if (!origin.empty())
+    for (const auto& [name, value] : cors_headers(origin))
+      res.set(name, value);
+  res.set(http::field::vary, "Origin");
 }
 
 std::string cors_header_lines(std::string_view origin) {
   std::string lines;
-  for (const auto& [name, value] : cors_headers(origin))
-    lines += std::string{http::to_string(name)} + ": " + value + "\r\n";
-  return lines;
+  if (!origin.empty())
+    for (const auto& [name, value] : cors_headers(origin))
+      lines += std::string{http::to_string(name)} + ": " + value + "\r\n";
+  return lines + "Vary: Origin\r\n";
 }
 
 bool is_preflight(const http_request& req) {

@@ -19,7 +19,9 @@ std::string normalized_origin(std::string_view configured);
 bool origin_allowed(std::string_view origin_header,
                     std::string_view configured);
 
-/// The headers that let `origin` read a response, with credentials.
+/// The headers that let `origin` read a response, with credentials; with
+/// an empty `origin` (none allowed) none of them. Either way `Vary: Origin`,
+/// since every answer depends on the Origin: caches must keep them apart.
 void add_cors_headers(http_response& res, std::string_view origin);
 
 /// The same headers as raw header lines ("Name: value\r\n"), for a response

@@ -96,11 +96,7 @@ void http_session::on_read(beast::error_code ec, size_t) {
 
 void http_session::on_response(http_response res) {
   res.set("X-Request-Id", request_id_);
-  // Every answer depends on the Origin (CORS headers or none): caches must
-  // keep them apart.
-  res.set(http::field::vary, "Origin");
-  if (!cors_origin_.empty())
-    add_cors_headers(res, cors_origin_);
+  add_cors_headers(res, cors_origin_);
   res.keep_alive(keep_alive_ && !state_->draining);
   auto took = std::chrono::steady_clock::now() - started_;
   api_->counters()->http.observe(endpoint_, res.result_int(), took);

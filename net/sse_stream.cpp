@@ -119,10 +119,7 @@ void sse_stream::do_refuse(refusal why) {
   prelude_.reset();
   counters_->http.count(stream_endpoint(), busy ? 429 : 401);
   auto res = busy ? too_many_streams() : unauthorized();
-  // As http_session answers every other request.
-  res.set(http::field::vary, "Origin");
-  if (cors_origin_)
-    add_cors_headers(res, *cors_origin_);
+  add_cors_headers(res, cors_origin_ ? *cors_origin_ : std::string{});
   cors_origin_.reset();
   send_then_close(std::make_shared<const std::string>(
     response_bytes(std::move(res), request_id_)));

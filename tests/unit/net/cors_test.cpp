@@ -50,6 +50,17 @@ TEST_CASE("an allowed response names its origin, allows credentials and "
            "Vary: Origin\r\n");
 }
 
+TEST_CASE("an answer to a request from no allowed origin only varies by "
+          "origin",
+          "[unit][cors]") {
+  http_response res{http::status::ok, 11};
+  add_cors_headers(res, "");
+  CHECK(res[http::field::vary] == "Origin");
+  CHECK(res.find(http::field::access_control_allow_origin) == res.end());
+  CHECK(res.find(http::field::access_control_allow_credentials) == res.end());
+  CHECK(cors_header_lines("") == "Vary: Origin\r\n");
+}
+
 TEST_CASE("a preflight is answered by the route table", "[unit][cors]") {
   const std::string configured = "http://localhost:5173";
   auto ok = preflight(
