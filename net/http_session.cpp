@@ -132,10 +132,12 @@ void http_session::open_stream(const stream_params& params) {
                                              api_->config().sse_queue_limit,
                                              api_->counters(), request_id_);
   auto actor = api_->spawn_stream_actor(params, stream);
-  stream->start(
-    api_->stream_prelude(request_id_, cors_origin_), std::move(actor),
-    cors_origin_.empty() ? nullptr
-                         : std::make_shared<const std::string>(cors_origin_));
+  auto prelude = api_->stream_prelude(request_id_, cors_origin_);
+  // The session ends here: its origin can move to the stream.
+  stream->start(std::move(prelude), std::move(actor),
+                cors_origin_.empty() ? nullptr
+                                     : std::make_shared<const std::string>(
+                                       std::move(cors_origin_)));
 }
 
 void http_session::on_write(bool close, beast::error_code ec, size_t) {

@@ -1,6 +1,7 @@
 #include "persistence/queries.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <random>
 
@@ -200,12 +201,9 @@ namespace {
 // 8 hex digits: one name in four billion, so the last candidate is free
 // unless someone guesses it while this sign-in runs.
 std::string random_tag() {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::random_device source;
-  std::uniform_int_distribution<int> digit{0, 15};
-  std::string tag(8, '0');
-  for (auto& c : tag)
-    c = digits[digit(source)];
+  char tag[9];
+  std::snprintf(tag, sizeof tag, "%08x",
+                static_cast<unsigned>(std::random_device{}() & 0xffffffffu));
   return tag;
 }
 

@@ -60,6 +60,7 @@ TEST_CASE("parley.origin gets CORS headers on answers, errors and streams, and "
   CHECK(head.status == 200);
   CHECK(head.header("Access-Control-Allow-Origin") == app);
   CHECK(head.header("Access-Control-Allow-Credentials") == "true");
+  CHECK(head.header("Vary") == "Origin");
 }
 
 TEST_CASE("a stream refused after its token was checked is readable by "
