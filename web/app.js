@@ -293,7 +293,7 @@ function listen(lastEventId) {
   });
   // After a dropped stream the browser reconnects by itself (with
   // Last-Event-ID); a refused one (401: the cookie is gone, or the token
-  // expired) it gives up on.
+  // expired; 429: too many tabs) it gives up on.
   events.onerror = () => {
     if (state.events !== events) return;
     setStatus("reconnecting…");
@@ -301,21 +301,47 @@ function listen(lastEventId) {
   };
 }
 
-// A fresh token comes with a fresh cookie; a 401 logs out (api()).
+// EventSource does not say why the server refused it. The same request by
+// fetch (cookie only, as EventSource sends) tells: only its status is read,
+// and a stream it opens is closed at once.
+async function probeStream() {
+  const probe = new AbortController();
+  try {
+    const res = await fetch("/api/messages",
+                            { headers: { Accept: "text/event-stream" }, signal: probe.signal });
+    return { status: res.status, retryAfter: Number(res.headers.get("Retry-After")) || 0 };
+  } catch (e) {
+    return { status: 0, retryAfter: 0 }; // the server is away
+  } finally {
+    probe.abort();
+  }
+}
+
+// A stream the browser gave up on is opened again. Past the user's stream
+// limit the page says so and asks again when the server says to; otherwise
+// a fresh token comes with a fresh cookie (a 401 logs out: api()), 2 s
+// later, which also gives the server time to free the probe's place.
 function renewStream() {
-  const session = state.session;
-  setTimeout(async () => {
-    if (session !== state.session || !state.events
-        || state.events.readyState !== EventSource.CLOSED)
+  const session = state.session, events = state.events;
+  const current = () => session === state.session && state.events === events;
+  probeStream().then(({ status, retryAfter }) => {
+    if (!current()) return;
+    if (status === 429) {
+      setStatus("too many tabs or devices open: close one to get live messages here");
+      setTimeout(() => current() && renewStream(), Math.max(retryAfter, 2) * 1000);
       return;
-    try {
-      const fresh = await api("POST", "/api/refresh_token");
-      keepToken(fresh.token);
-      listen(state.lastEventId);
-    } catch (e) {
-      if (session === state.session) renewStream(); // the server is away: later
     }
-  }, 2000);
+    setTimeout(async () => {
+      if (!current()) return;
+      try {
+        const fresh = await api("POST", "/api/refresh_token");
+        keepToken(fresh.token);
+        listen(state.lastEventId);
+      } catch (e) {
+        if (current()) renewStream(); // the server is away: later
+      }
+    }, 2000);
+  });
 }
 
 $("login-form").onsubmit = async (ev) => {

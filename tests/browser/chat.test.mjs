@@ -414,6 +414,34 @@ test("a stream refused after a restart (its cookie gone) is renewed, and resumes
   }
 });
 
+test("a tab past the user's stream limit says so, waits as told, and goes live when a place frees",
+     async () => {
+  // A server of its own that lets each user have one stream.
+  const { child, url } = await startServer(["--parley.sse-streams-per-user=1"]);
+  try {
+    const ivy = await openAs(unique("ivy"), url);
+    const ivy2 = await ivy.context().newPage(); // same login
+    ivy2.setDefaultTimeout(timeout);
+    const streamRequests = [];
+    ivy2.on("request", (r) => {
+      if (new URL(r.url()).pathname === "/api/messages") streamRequests.push(Date.now());
+    });
+    await ivy2.goto(url);
+    await ivy2.locator("#chat").waitFor({ state: "visible" });
+    await ivy2.locator("#status", { hasText: /^too many tabs or devices open/ }).waitFor();
+    // The server's Retry-After (10 s) is honoured: no stream requests for 5 s.
+    const shown = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    assert.deepEqual(streamRequests.filter((t) => t > shown), []);
+    // The first tab closes: the second goes live at its next try.
+    await ivy.close();
+    await ivy2.locator("#status", { hasText: /^live$/ }).waitFor({ timeout: 30_000 });
+    await ivy2.context().close();
+  } finally {
+    await stopServer(child);
+  }
+});
+
 test("a post past the user's limit shows the server's message and keeps the draft",
      async () => {
   // A server of its own with a small limit: two posts, then one per 10 s.
