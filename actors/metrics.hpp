@@ -103,8 +103,10 @@ struct metrics {
 
   request_metrics http;
   db_metrics db;
-  std::atomic<int64_t> post_batches{0};  ///< group commits of posts
-  std::atomic<int64_t> posts_batched{0}; ///< posts in them
+  std::atomic<int64_t> post_batches{0};    ///< group commits of posts
+  std::atomic<int64_t> posts_batched{0};   ///< posts in them
+  std::atomic<int64_t> replay_batches{0};  ///< statements of inbox reads
+  std::atomic<int64_t> replays_batched{0}; ///< inbox reads in them
 
   /// Mailbox sizes, as each actor saw its own queue when it last took a
   /// message (only the actor may read its mailbox).

@@ -110,6 +110,10 @@ void render_db(std::string& text, const metrics& m) {
          "Group commits of message posts.", m.post_batches.load());
   single(text, "parley_db_posts_batched_total", "counter",
          "Message posts in those group commits.", m.posts_batched.load());
+  single(text, "parley_db_replay_batches_total", "counter",
+         "Statements reading event streams' inboxes.", m.replay_batches.load());
+  single(text, "parley_db_replays_batched_total", "counter",
+         "Inbox reads in those statements.", m.replays_batched.load());
 }
 
 void render_mailboxes(std::string& text, const metrics& m) {

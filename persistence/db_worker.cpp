@@ -12,6 +12,7 @@
 #include "persistence/conninfo.hpp"
 #include "persistence/post_batch.hpp"
 #include "persistence/queries.hpp"
+#include "persistence/replay_batch.hpp"
 #include "persistence/transact.hpp"
 
 namespace parley {
@@ -152,10 +153,7 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
       st.posts.push_back(
         pending_post{queries::new_message{caller, conv, std::move(content)},
                      self->make_response_promise()});
-      if (!st.flush_pending) {
-        st.flush_pending = true;
-        self->send(self, flush_atom::value);
-      }
+      st.post_flush.arm(self, flush_atom::value);
       return caf::delegated<message>{};
     },
     [self](flush_atom) { flush_posts(self); },
@@ -172,14 +170,17 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
       });
       return reply(std::move(done));
     },
-    [&st](replay_atom, int64_t user, int64_t after,
-          int64_t limit) -> caf::result<inbox_page> {
-      // One statement: no transaction needed (stream opens are frequent).
-      return reply(transact<inbox_page, pqxx::nontransaction>(
-        st, "replay", [&](pqxx::transaction_base& tx) {
-          return queries::read_inbox(tx, user, after, limit);
-        }));
+    [self](replay_atom, int64_t user, int64_t after,
+           int64_t limit) -> caf::result<inbox_page> {
+      // Read with the others in the mailbox (replay_batch.hpp).
+      auto& st = self->state;
+      st.replays.push_back(
+        pending_replay{queries::inbox_request{user, after, limit},
+                       self->make_response_promise()});
+      st.replay_flush.arm(self, replays_atom::value);
+      return caf::delegated<inbox_page>{};
     },
+    [self](replays_atom) { flush_replays(self); },
     [&st](health_atom) -> caf::result<bool> {
       return reply(transact<bool, pqxx::nontransaction>(
         st, "health", [&](pqxx::transaction_base& tx) {

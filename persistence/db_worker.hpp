@@ -12,6 +12,8 @@
 #include <pqxx/connection>
 
 #include "actors/metrics.hpp"
+#include "persistence/flush_gate.hpp"
+#include "persistence/inbox_queries.hpp"
 #include "persistence/post_queries.hpp"
 
 namespace parley {
@@ -22,6 +24,12 @@ struct pending_post {
   caf::response_promise reply;
 };
 
+/// An inbox read waiting for its worker's next grouped read.
+struct pending_replay {
+  queries::inbox_request input;
+  caf::response_promise reply;
+};
+
 /// State of one database worker: one libpqxx connection, opened lazily and
 /// reopened after a failure, so a database outage heals by itself.
 struct db_worker_state {
@@ -29,11 +37,12 @@ struct db_worker_state {
   std::string db_url;
   caf::actor broker; ///< receives `deliver` after a message commits
   std::unique_ptr<pqxx::connection> conn;
-  std::vector<pending_post> posts;   ///< queued for the next group commit
-  bool flush_pending = false;        ///< a flush_atom is in the mailbox
-  bool flush_deferred = false;       ///< the flush went once to the back
-  std::shared_ptr<metrics> counters; ///< may be null (tests)
-  size_t index = 0;                  ///< place in the pool, for /metrics
+  std::vector<pending_post> posts;     ///< queued for the next group commit
+  flush_gate post_flush;               ///< when they go (flush_atom)
+  std::vector<pending_replay> replays; ///< queued for the next grouped read
+  flush_gate replay_flush;             ///< when they go (replays_atom)
+  std::shared_ptr<metrics> counters;   ///< may be null (tests)
+  size_t index = 0;                    ///< place in the pool, for /metrics
   std::chrono::milliseconds statement_timeout{0}; ///< 0: the server's own
   caf::scheduled_actor* self = nullptr;
 
@@ -64,9 +73,13 @@ struct db_worker_state {
 /// - (conv_get_atom, caller, id) -> conversation
 /// - (other_atom, caller, conversation_id) -> user
 /// - (msg_post_atom, caller, conversation_id, content) -> message
+///                                             saved with the others queued
+///                                             (post_batch.hpp)
 /// - (msg_list_atom, caller, conversation_id, before) -> message_list
 /// - (read_atom, caller, conversation_id) -> bool
 /// - (replay_atom, user, after_seq, limit) -> inbox_page
+///                                             read with the others queued
+///                                             (replay_batch.hpp)
 /// - (health_atom) -> bool
 /// It runs blocking libpqxx calls: spawn it `detached` in production.
 /// `counters` (may be null) gets its statement latencies and mailbox size

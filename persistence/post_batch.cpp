@@ -62,15 +62,8 @@ outcome answer(db_worker_state& st, const pending_post& post,
 
 void flush_posts(caf::stateful_actor<db_worker_state>* self) {
   auto& st = self->state;
-  // Posts that arrived during the last commit queue up behind this flush:
-  // let them join once before committing.
-  if (!st.flush_deferred && !self->mailbox().empty()) {
-    st.flush_deferred = true;
-    self->send(self, flush_atom::value);
+  if (!st.post_flush.ready(self, flush_atom::value))
     return;
-  }
-  st.flush_deferred = false;
-  st.flush_pending = false;
   auto posts = std::move(st.posts);
   st.posts.clear();
   if (posts.empty())

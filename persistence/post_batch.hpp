@@ -11,13 +11,12 @@ namespace parley {
 /// A worker's note to itself: commit the queued posts now.
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 
-/// Group commit. A worker queues each message post and sends itself a
-/// flush_atom; posts already in its mailbox are handled before that flush,
-/// so under load one transaction (one WAL flush) carries many messages, and
-/// alone a post waits for nothing. The batch is saved with one statement
-/// whatever its size (queries::create_messages); if it fails as a whole,
-/// each post is retried in its own transaction.
-/// After commit, each message goes to the broker and its promise is kept.
+/// Group commit. A worker queues each message post until its flush_atom
+/// (flush_gate), so under load one transaction (one WAL flush) carries many
+/// messages, and alone a post waits for nothing. The batch is saved with one
+/// statement whatever its size (queries::create_messages); if it fails as a
+/// whole, each post is retried in its own transaction. After commit, each
+/// message goes to the broker and its promise is kept.
 void flush_posts(caf::stateful_actor<db_worker_state>* self);
 
 } // namespace parley

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "actors/errors.hpp"
+#include "persistence/inbox_queries.hpp"
 #include "persistence/post_queries.hpp"
 #include "persistence/sql_text.hpp"
 
@@ -42,16 +43,6 @@ user to_user(const pqxx::row& row, int first) {
   return u;
 }
 
-message to_message(const pqxx::row& row, int first, int64_t conversation_id) {
-  message m;
-  m.id = row[first].as<int64_t>();
-  m.content = row[first + 1].as<std::string>();
-  m.user_id = row[first + 2].as<int64_t>();
-  m.created_at = row[first + 3].as<std::string>();
-  m.conversation_id = conversation_id;
-  return m;
-}
-
 conversation to_conversation(const pqxx::row& row) {
   conversation c;
   c.id = row[0].as<int64_t>();
@@ -64,6 +55,16 @@ conversation to_conversation(const pqxx::row& row) {
 
 } // namespace
 
+message to_message(const pqxx::row& row, int first, int64_t conversation_id) {
+  message m;
+  m.id = row[first].as<int64_t>();
+  m.content = row[first + 1].as<std::string>();
+  m.user_id = row[first + 2].as<int64_t>();
+  m.created_at = row[first + 3].as<std::string>();
+  m.conversation_id = conversation_id;
+  return m;
+}
+
 caf::error not_found_for(pqxx::transaction_base& tx, int64_t caller) {
   if (tx.exec_prepared("user_by_id", caller).empty())
     return make_error(ec::unknown_caller);
@@ -72,6 +73,7 @@ caf::error not_found_for(pqxx::transaction_base& tx, int64_t caller) {
 
 void prepare(pqxx::connection& conn) {
   prepare_posts(conn);
+  prepare_inbox(conn);
   conn.prepare("user_insert", "INSERT INTO users (username) VALUES ($1)"
                               " ON CONFLICT DO NOTHING");
   conn.prepare("user_by_name",
@@ -121,21 +123,6 @@ void prepare(pqxx::connection& conn) {
                  "created_at") " FROM messages WHERE conversation_id = $1"
                                " AND id < $2 ORDER BY id DESC LIMIT "
                  + std::to_string(page_size));
-  // The user's counters and a page of the inbox in one statement (one
-  // snapshot, one round trip): no row means no such user; a page without
-  // events has one row with NULL event columns.
-  conn.prepare(
-    "inbox_read",
-    "SELECT u.last_seq, COALESCE((SELECT min(seq) FROM deliveries"
-    " WHERE user_id = u.id), 0), e.seq, e.id, e.content, e.user_id,"
-    " " PARLEY_TS(
-      "e.created_at") ", e.conversation_id"
-                      " FROM users u LEFT JOIN LATERAL (SELECT d.seq, m.id,"
-                      " m.content, m.user_id, m.created_at, m.conversation_id"
-                      " FROM deliveries d JOIN messages m ON m.id = "
-                      "d.message_id"
-                      " WHERE d.user_id = u.id AND d.seq > $2 ORDER BY d.seq"
-                      " LIMIT $3) e ON true WHERE u.id = $1 ORDER BY e.seq");
   // Read up to the last message this statement sees: one still committing
   // is newer, and stays unread (migration 004). Never backwards.
   conn.prepare("mark_read",
@@ -334,26 +321,6 @@ caf::expected<void> mark_read(pqxx::work& tx, int64_t caller,
   if (tx.exec_prepared("mark_read", caller, conversation_id).empty())
     return not_found_for(tx, caller);
   return caf::unit;
-}
-
-caf::expected<inbox_page> read_inbox(pqxx::transaction_base& tx, int64_t user,
-                                     int64_t after, int64_t limit) {
-  if (after < 0 || limit < 0)
-    limit = 0; // counters only
-  auto rows = tx.exec_prepared("inbox_read", user, after, limit);
-  if (rows.empty())
-    return make_error(ec::not_found);
-  inbox_page page;
-  page.last_seq = rows[0][0].as<int64_t>();
-  page.min_seq = rows[0][1].as<int64_t>();
-  for (const auto& row : rows) {
-    if (row[2].is_null())
-      break;
-    auto conv = row[7].as<int64_t>();
-    page.events.push_back(
-      inbox_event{row[2].as<int64_t>(), to_message(row, 3, conv)});
-  }
-  return page;
 }
 
 } // namespace parley::queries

@@ -62,10 +62,9 @@ caf::expected<message_list> list_messages(pqxx::work& tx, int64_t caller,
 caf::expected<void> mark_read(pqxx::work& tx, int64_t caller,
                               int64_t conversation_id);
 
-/// The inbox of `user` after `after` (at most `limit` events, seq order),
-/// with the user's newest and oldest retained seq.
-caf::expected<inbox_page> read_inbox(pqxx::transaction_base& tx, int64_t user,
-                                     int64_t after, int64_t limit);
+/// The message in `row` from column `first` on: id, content, user_id,
+/// created_at (formatted, PARLEY_TS).
+message to_message(const pqxx::row& row, int first, int64_t conversation_id);
 
 /// Why a participant lookup failed: the conversation is not the caller's
 /// (not_found: 404), or the caller itself does not exist (unknown_caller:

@@ -81,6 +81,13 @@ TEST_CASE("/metrics counts event streams by status, and times only those "
   CHECK(metric_value(port, requests("/api/messages", "GET", 401)) == 2);
   // Only the 401 answered before the stream started has a latency.
   CHECK(metric_value(port, timed("/api/messages", "GET")) == 1);
+  // Each stream that passed the token check read its inbox, one after the
+  // other: each read alone.
+  CHECK(metric_value(port, "parley_db_replay_batches_total") == 2);
+  CHECK(metric_value(port, "parley_db_replays_batched_total") == 2);
+  CHECK(metric_value(port, "parley_db_statement_duration_seconds_count{"
+                           "statement=\"replay\"}")
+        == 2);
 }
 
 TEST_CASE("/metrics has database statement latency, group commits and the "

@@ -21,83 +21,13 @@
 #include "persistence/migrations.hpp"
 #include "psql.hpp"
 #include "server_process.hpp"
+#include "worker_fixture.hpp"
 
 using namespace parley;
+using itest::worker_fixture;
 using namespace std::chrono_literals;
 
 namespace {
-
-// One detached worker on the test database, with a probe as its broker.
-struct worker_fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  std::unique_ptr<caf::scoped_actor> self, broker;
-  std::shared_ptr<metrics> counters = std::make_shared<metrics>();
-  caf::actor worker;
-
-  worker_fixture() {
-    auto url = itest::require_env("PARLEY_TEST_DB_URL");
-    migrate(url); // the tests share the database; migrating twice is a no-op
-    cfg.set("logger.file-verbosity", caf::atom("quiet"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    self = std::make_unique<caf::scoped_actor>(*sys);
-    broker = std::make_unique<caf::scoped_actor>(*sys);
-    worker = sys->spawn<caf::detached>(
-      db_worker, url, caf::actor_cast<caf::actor>(*broker), counters, 0,
-      std::chrono::milliseconds{10'000});
-  }
-
-  ~worker_fixture() {
-    caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
-  }
-
-  // The worker's answer to `xs...`; a test failure if it is an error.
-  template <class T, class... Ts>
-  T ask(Ts... xs) {
-    T out{};
-    caf::error failed;
-    (*self)
-      ->request(worker, 10s, xs...)
-      .receive([&](T& x) { out = std::move(x); },
-               [&](caf::error& err) { failed = err; });
-    if (failed)
-      FAIL("worker answered " << sys->render(failed));
-    return out;
-  }
-
-  // New users alice and bob with their conversation, and carol outside it.
-  struct cast {
-    user alice, bob, carol;
-    int64_t conv;
-  };
-  cast pair_and_outsider() {
-    auto alice = ask<user>(login_atom::value, itest::unique_name("alice"));
-    auto bob = ask<user>(login_atom::value, itest::unique_name("bob"));
-    auto carol = ask<user>(login_atom::value, itest::unique_name("carol"));
-    auto conv
-      = ask<conversation_reply>(conv_new_atom::value, alice.id, bob.username)
-          .conv.id;
-    return {alice, bob, carol, conv};
-  }
-
-  // The first `n` deliveries the worker handed to its broker: message id ->
-  // seq per user.
-  std::map<int64_t, std::map<int64_t, int64_t>> deliveries(size_t n) {
-    std::map<int64_t, std::map<int64_t, int64_t>> out;
-    for (size_t i = 0; i < n; ++i) {
-      bool timed_out = false;
-      (*broker)->receive(
-        [&](deliver_atom, const created_message& m) {
-          for (const auto& r : m.recipients)
-            out[m.msg.id][r.user_id] = r.seq;
-        },
-        caf::after(10s) >> [&] { timed_out = true; });
-      if (timed_out)
-        FAIL("delivery " << i + 1 << " of " << n << " never came");
-    }
-    return out;
-  }
-};
 
 int64_t batches(const worker_fixture& f) {
   return f.counters->post_batches.load();
