@@ -17,6 +17,7 @@ enum class ec : uint8_t {
   unknown_caller, ///< the token's user does not exist (any more)
   rate_limited,   ///< too many requests; the context holds the seconds to wait
   too_many_streams, ///< the user has as many event streams open as allowed
+  key_reused, ///< an idempotency key already saved a post with other content
 };
 
 /// The error category of `ec` values inside a `caf::error`.

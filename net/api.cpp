@@ -382,6 +382,11 @@ void api::create_message(api_request& r, responder done) {
   if (count_code_points(content) > max_content_code_points)
     return done(validation_error("content", "Message content too long "
                                             "(max 480 characters)"));
+  // A retry of a post whose answer was lost sends the same key: it gets the
+  // message saved the first time instead of a second copy.
+  auto key = idempotency_key(r.req);
+  if (auto* err = std::get_if<http_response>(&key))
+    return done(std::move(*err));
   auto caller = r.user_id;
   // Past the caller's post allowance: 429, and nothing is written.
   ask_db<message>(
@@ -390,7 +395,8 @@ void api::create_message(api_request& r, responder done) {
     [caller](message& m) {
       return json_response(http::status::created, to_json(m, caller));
     },
-    msg_post_atom::value, caller, *id, content);
+    msg_post_atom::value, caller, *id, content,
+    std::move(std::get<std::string>(key)));
 }
 
 void api::list_messages(api_request& r, responder done) {

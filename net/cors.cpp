@@ -14,7 +14,8 @@ namespace {
 // What a page from the origin may send besides the CORS-safe headers, and
 // what it may read besides the CORS-safe response headers.
 constexpr const char* allowed_headers
-  = "Authorization, Content-Type, Last-Event-ID, X-Request-Id";
+  = "Authorization, Content-Type, Idempotency-Key, Last-Event-ID, "
+    "X-Request-Id";
 constexpr const char* exposed_headers = "X-Request-Id, Retry-After, Allow";
 constexpr const char* preflight_max_age = "600";
 

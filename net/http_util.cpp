@@ -80,6 +80,9 @@ http_response error_response(const caf::error& err,
     return unauthorized();
   if (is(err, ec::forbidden))
     return error_response(http::status::forbidden, "Forbidden");
+  if (is(err, ec::key_reused))
+    return validation_error("Idempotency-Key",
+                            "Idempotency-Key already used for another message");
   if (is(err, ec::rate_limited))
     return too_many_requests(err);
   if (is(err, ec::db_unavailable) || err == caf::sec::request_timeout) {

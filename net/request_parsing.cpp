@@ -60,6 +60,19 @@ body_string_field(const http_request& req, const char* field,
   return string_field(std::get<nlohmann::json>(body), field, required_text);
 }
 
+std::variant<std::string, http_response>
+idempotency_key(const http_request& req) {
+  auto it = req.find("Idempotency-Key");
+  if (it == req.end())
+    return std::string{};
+  std::string key{to_sv(it->value())};
+  if (!is_valid_idempotency_key(key))
+    return validation_error("Idempotency-Key",
+                            "Idempotency-Key must be 1 to 64 visible ASCII "
+                            "characters");
+  return key;
+}
+
 std::optional<std::string>
 find_token(const http_request& req,
            const std::map<std::string, std::string>& query) {

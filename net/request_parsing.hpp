@@ -27,6 +27,11 @@ std::variant<std::string, http_response>
 body_string_field(const http_request& req, const char* field,
                   const char* required_text);
 
+/// A post's `Idempotency-Key` header ("" when absent), or the 422 that
+/// refuses a malformed one (is_valid_idempotency_key).
+std::variant<std::string, http_response>
+idempotency_key(const http_request& req);
+
 /// The bearer token from Authorization, the parley_token cookie, or ?token=
 /// (SPEC §3), in that order.
 std::optional<std::string>

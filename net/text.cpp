@@ -110,6 +110,15 @@ bool has_forbidden_control(std::string_view text) {
   return false;
 }
 
+bool is_valid_idempotency_key(std::string_view key) {
+  if (key.empty() || key.size() > 64)
+    return false;
+  for (char ch : key)
+    if (ch < 0x21 || ch > 0x7E)
+      return false;
+  return true;
+}
+
 bool is_valid_username(std::string_view name) {
   auto alnum = [](char ch) {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')

@@ -27,6 +27,10 @@ bool has_forbidden_control(std::string_view text);
 /// `^[A-Za-z0-9][A-Za-z0-9_-]{0,38}$`.
 bool is_valid_username(std::string_view name);
 
+/// An Idempotency-Key the server takes: 1 to 64 visible ASCII characters
+/// (0x21 to 0x7E; a UUID fits).
+bool is_valid_idempotency_key(std::string_view key);
+
 /// A positive decimal id that fits int64 ("42"); nullopt for anything else
 /// ("", "abc", "-1", "0", "+1", "1e3", 20 digits).
 std::optional<int64_t> parse_id(std::string_view text);

@@ -145,14 +145,14 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
         return queries::other_participant(tx, caller, id);
       }));
     },
-    [self](msg_post_atom, int64_t caller, int64_t conv,
-           std::string& content) -> caf::result<message> {
+    [self](msg_post_atom, int64_t caller, int64_t conv, std::string& content,
+           std::string& key) -> caf::result<message> {
       // Group commit: queue the post and flush after the mailbox's other
       // posts joined it (post_batch.hpp).
       auto& st = self->state;
-      st.posts.push_back(
-        pending_post{queries::new_message{caller, conv, std::move(content)},
-                     self->make_response_promise()});
+      st.posts.push_back(pending_post{
+        queries::new_message{caller, conv, std::move(content), std::move(key)},
+        self->make_response_promise()});
       st.post_flush.arm(self, flush_atom::value);
       return caf::delegated<message>{};
     },
@@ -210,7 +210,8 @@ caf::actor_pool::policy shard_posts(size_t writers) {
       auto w = std::min(writers, n);
       const auto& msg = ptr->content();
       size_t i = 0;
-      if (msg.match_elements<msg_post_atom, int64_t, int64_t, std::string>())
+      if (msg.match_elements<msg_post_atom, int64_t, int64_t, std::string,
+                             std::string>())
         i = static_cast<size_t>(msg.get_as<int64_t>(2)) % w;
       else if (n > w)
         i = w + (*next)++ % (n - w);

@@ -18,8 +18,9 @@ void finish(caf::stateful_actor<db_worker_state>* self, pending_post& post,
     post.reply.deliver(result.error());
     return;
   }
-  // Committed: hand it to live delivery. The broadcast is a send.
-  if (self->state.broker)
+  // Committed: hand it to live delivery. The broadcast is a send. (A post
+  // that repeated a key has no recipients: its message went out before.)
+  if (self->state.broker && !result->recipients.empty())
     self->send(self->state.broker, deliver_atom::value, *result);
   post.reply.deliver(result->msg);
 }
@@ -49,12 +50,34 @@ save(db_worker_state& st, const std::vector<queries::new_message>& batch) {
   });
 }
 
-// What a post of a committed batch is answered: its message, or why it was
-// refused.
+// The message saved before with `post`'s key (an answer the client did not
+// get: it is answered again, and delivered no more), a refusal if that key
+// went with other content, or nullopt.
+std::optional<outcome> earlier(db_worker_state& st, const pending_post& post) {
+  if (post.input.key.empty())
+    return std::nullopt;
+  auto found = transact<std::optional<message>, pqxx::nontransaction>(
+    st, "msg_by_key", [&](pqxx::nontransaction& tx) {
+      return caf::expected<std::optional<message>>{
+        queries::find_keyed_message(tx, post.input)};
+    });
+  if (!found)
+    return outcome{found.error()};
+  if (!*found)
+    return std::nullopt;
+  if ((*found)->content != post.input.content)
+    return outcome{make_error(ec::key_reused)};
+  return outcome{created_message{std::move(**found), {}}};
+}
+
+// What a post of a committed batch is answered: its message, the one its
+// key saved before, or why it was refused.
 outcome answer(db_worker_state& st, const pending_post& post,
                std::optional<created_message>& saved) {
   if (saved)
     return std::move(*saved);
+  if (auto before = earlier(st, post))
+    return std::move(*before);
   return refusal(st, post.input.caller);
 }
 

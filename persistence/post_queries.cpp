@@ -13,7 +13,7 @@ namespace {
 // The batch as the statement takes it: one array per column, and each
 // conversation once.
 struct batch_columns {
-  std::vector<std::string> content;
+  std::vector<std::string> content, key;
   std::vector<int64_t> caller, conv, unique_convs;
 };
 
@@ -22,6 +22,7 @@ batch_columns columns(const std::vector<new_message>& posts) {
   std::set<int64_t> unique;
   for (const auto& p : posts) {
     c.content.push_back(p.content);
+    c.key.push_back(p.key);
     c.caller.push_back(p.caller);
     c.conv.push_back(p.conversation_id);
     unique.insert(p.conversation_id);
@@ -37,31 +38,37 @@ void prepare_posts(pqxx::connection& conn) {
   // - locked: every participant's user row, locked in user-id order (so
   //   concurrent batches never deadlock) and held to commit; FOR UPDATE
   //   returns the newest counter even after waiting for another batch.
-  // - valid: the posts whose caller is in their conversation, each with a
-  //   new message id, in batch order.
+  // - valid: the posts whose caller is in their conversation and whose
+  //   idempotency key (if any, '' for none) is new there, each with a new
+  //   message id, in batch order.
   // - inbox: per participant, the next seqs in batch order.
   // Then messages, conversations' last message, senders' read cursors,
   // counters and inbox rows are written, each row once (UPDATE … FROM takes
   // one match per row). Arrays drive every join, so the generic plan is
   // index lookups. Returns one row per inbox row: ord, message id, time,
-  // user, seq. A post with no row was refused.
+  // user, seq. A post with no row was refused, or repeats a key (two
+  // posts with one key in one batch fail it on messages_client_key).
   conn.prepare(
     "msg_post_batch",
     "WITH input AS MATERIALIZED (SELECT * FROM unnest($1::text[],"
-    "   $2::bigint[], $3::bigint[]) WITH ORDINALITY AS t(content, caller,"
-    "   conv, ord)),"
+    "   $2::bigint[], $3::bigint[], $5::text[]) WITH ORDINALITY"
+    "   AS t(content, caller, conv, key, ord)),"
     " locked AS MATERIALIZED (SELECT p.conversation_id AS conv,"
     "   u.id AS user_id, u.last_seq FROM unnest($4::bigint[]) AS b(conv)"
     "   JOIN participants p ON p.conversation_id = b.conv"
     "   JOIN users u ON u.id = p.user_id ORDER BY u.id FOR UPDATE OF u),"
     " valid AS MATERIALIZED (SELECT nextval('messages_id_seq') AS id, i.*"
     "   FROM input i WHERE EXISTS (SELECT 1 FROM locked l"
-    "   WHERE l.conv = i.conv AND l.user_id = i.caller) ORDER BY i.ord),"
+    "   WHERE l.conv = i.conv AND l.user_id = i.caller)"
+    "   AND NOT EXISTS (SELECT 1 FROM messages k WHERE k.conversation_id"
+    "   = i.conv AND k.user_id = i.caller AND k.client_key = NULLIF(i.key,"
+    "   '')) ORDER BY i.ord),"
     " inbox AS MATERIALIZED (SELECT l.user_id, v.ord, v.id,"
     "   l.last_seq + row_number() OVER (PARTITION BY l.user_id"
     "   ORDER BY v.ord) AS seq FROM valid v JOIN locked l ON l.conv = v.conv),"
-    " m AS (INSERT INTO messages (id, content, user_id, conversation_id)"
-    "   SELECT id, content, caller, conv FROM valid),"
+    " m AS (INSERT INTO messages (id, content, user_id, conversation_id,"
+    "   client_key) SELECT id, content, caller, conv, NULLIF(key, '')"
+    "   FROM valid),"
     " c AS (UPDATE conversations SET last_message_id = x.mid"
     "   FROM (SELECT conv, max(id) AS mid FROM valid GROUP BY conv) x"
     "   WHERE conversations.id = x.conv),"
@@ -88,9 +95,13 @@ void prepare_posts(pqxx::connection& conn) {
     "   FROM participants p JOIN users u ON u.id = p.user_id"
     "   WHERE p.conversation_id = $3::bigint ORDER BY u.id FOR UPDATE OF u),"
     " valid AS MATERIALIZED (SELECT nextval('messages_id_seq') AS id"
-    "   WHERE EXISTS (SELECT 1 FROM locked WHERE user_id = $2::bigint)),"
-    " m AS (INSERT INTO messages (id, content, user_id, conversation_id)"
-    "   SELECT id, $1::text, $2::bigint, $3::bigint FROM valid),"
+    "   WHERE EXISTS (SELECT 1 FROM locked WHERE user_id = $2::bigint)"
+    "   AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id ="
+    "   $3::bigint AND user_id = $2::bigint AND client_key ="
+    "   NULLIF($4::text, ''))),"
+    " m AS (INSERT INTO messages (id, content, user_id, conversation_id,"
+    "   client_key) SELECT id, $1::text, $2::bigint, $3::bigint,"
+    "   NULLIF($4::text, '') FROM valid),"
     " c AS (UPDATE conversations SET last_message_id = v.id FROM valid v"
     "   WHERE conversations.id = $3::bigint),"
     " r AS (UPDATE participants SET messages_read_at = now(),"
@@ -104,6 +115,10 @@ void prepare_posts(pqxx::connection& conn) {
     " SELECT 1, v.id, " PARLEY_TS("now()") ", l.user_id, l.last_seq + 1"
                                            " FROM locked l, valid v"
                                            " ORDER BY l.user_id");
+  conn.prepare("msg_by_key",
+               "SELECT id, content, user_id, " PARLEY_TS(
+                 "created_at") " FROM messages WHERE conversation_id = $1"
+                               " AND user_id = $2 AND client_key = $3");
 }
 
 namespace {
@@ -114,12 +129,12 @@ pqxx::result run_batch(pqxx::transaction_base& tx,
   if (posts.size() == 1) {
     const auto& p = posts.front();
     return tx.exec_prepared("msg_post_one", p.content, p.caller,
-                            p.conversation_id);
+                            p.conversation_id, p.key);
   }
   auto c = columns(posts);
   return tx.exec_prepared("msg_post_batch", pg_array(c.content),
                           pg_array(c.caller), pg_array(c.conv),
-                          pg_array(c.unique_convs));
+                          pg_array(c.unique_convs), pg_array(c.key));
 }
 
 } // namespace
@@ -141,6 +156,17 @@ create_messages(pqxx::transaction_base& tx,
       recipient{row[3].as<int64_t>(), row[4].as<int64_t>()});
   }
   return saved;
+}
+
+std::optional<message> find_keyed_message(pqxx::transaction_base& tx,
+                                          const new_message& post) {
+  if (post.key.empty())
+    return std::nullopt;
+  auto rows = tx.exec_prepared("msg_by_key", post.conversation_id, post.caller,
+                               post.key);
+  if (rows.empty())
+    return std::nullopt;
+  return to_message(rows[0], 0, post.conversation_id);
 }
 
 } // namespace parley::queries

@@ -17,6 +17,9 @@ struct new_message {
   int64_t caller = 0;
   int64_t conversation_id = 0;
   std::string content;
+  /// The client's Idempotency-Key, "" for none: a post that repeats the
+  /// key of an earlier one of its sender in its conversation is not saved.
+  std::string key;
 };
 
 /// Prepares the statements of create_messages on a fresh connection.
@@ -28,10 +31,16 @@ void prepare_posts(pqxx::connection& conn);
 /// their inbox counters and writes messages, last messages, senders' read
 /// cursors, counters and inbox rows. Run in autocommit, the statement is the
 /// whole transaction. A post to a conversation its caller is not in (or by an
-/// unknown caller) writes nothing and comes back empty; the others get their
-/// message and every participant's seq, in batch order.
+/// unknown caller), or one that repeats a key, writes nothing and comes back
+/// empty; the others get their message and every participant's seq, in
+/// batch order.
 std::vector<std::optional<created_message>>
 create_messages(pqxx::transaction_base& tx,
                 const std::vector<new_message>& posts);
+
+/// The message `post`'s sender saved earlier in its conversation with its
+/// key; nullopt without a key or if there is none.
+std::optional<message> find_keyed_message(pqxx::transaction_base& tx,
+                                          const new_message& post);
 
 } // namespace parley::queries

@@ -17,11 +17,12 @@ const state = {
   listRequests: 0,    // list requests made: only the newest one's answer counts
   listRetry: null,    // the timer of the next try after a failed list request
   listDelay: LIST_RETRY_FIRST, // before that try; doubles, reset by a success
+  unconfirmed: null,  // the post sent without a 201 yet: { to, content, key }
 };
 const $ = (id) => document.getElementById(id);
 
-async function api(method, path, body) {
-  const opts = { method, headers: { Authorization: `Bearer ${state.token}` } };
+async function api(method, path, body, headers = {}) {
+  const opts = { method, headers: { ...headers, Authorization: `Bearer ${state.token}` } };
   if (body !== undefined) {
     opts.headers["Content-Type"] = "application/json";
     opts.body = JSON.stringify(body);
@@ -100,7 +101,8 @@ function logout() {
   Object.assign(state, { events: null, me: null, current: null, load: null,
                          lastEventId: null, shown: new Set(),
                          conversations: [], listEvents: null,
-                         listRetry: null, listDelay: LIST_RETRY_FIRST });
+                         listRetry: null, listDelay: LIST_RETRY_FIRST,
+                         unconfirmed: null });
   $("me").textContent = "";
   setStatus("");
   $("conversations").replaceChildren();
@@ -381,12 +383,28 @@ $("search-form").onsubmit = async (ev) => {
   }
 };
 
+// A post whose answer was lost (a timeout, a 503, a dropped connection) may
+// have been saved. Sent again, the same text to the same conversation
+// carries the same Idempotency-Key, and the server answers with the message
+// it saved instead of saving it twice.
+function postKey(to, content) {
+  const u = state.unconfirmed;
+  if (u && u.to === to.id && u.content === content) return u.key;
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  const key = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  state.unconfirmed = { to: to.id, content, key };
+  return key;
+}
+
 $("send-form").onsubmit = async (ev) => {
   ev.preventDefault();
   const to = state.current;
+  const content = $("content").value;
+  const key = postKey(to, content);
   try {
     const m = await api("POST", `/api/conversations/${to.id}/messages`,
-                        { content: $("content").value });
+                        { content }, { "Idempotency-Key": key });
+    if (state.unconfirmed && state.unconfirmed.key === key) state.unconfirmed = null;
     // Still the conversation it was sent in (the user may have moved on).
     if (state.current === to) {
       addMessage(m);

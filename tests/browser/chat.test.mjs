@@ -477,6 +477,60 @@ test("a post past the user's limit shows the server's message and keeps the draf
   }
 });
 
+test("a post whose answer was lost is sent again with its key: saved and shown once",
+     async () => {
+  const quinnName = unique("quinn"), rosaName = unique("rosa");
+  const quinn = await openAs(quinnName);
+  const rosa = await openAs(rosaName);
+  await quinn.fill("#search", rosaName);
+  await quinn.click("#search-form button");
+  await quinn.locator("#send-form").waitFor({ state: "visible" });
+  // The first post reaches the server and is saved, but its answer is lost:
+  // the page gets a 503 instead.
+  const keys = [];
+  const post = (url) => url.pathname.endsWith("/messages");
+  await quinn.route(post, async (route) => {
+    if (route.request().method() !== "POST") return route.continue();
+    keys.push(await route.request().headerValue("idempotency-key"));
+    if (keys.length > 1) return route.continue();
+    await route.fetch();
+    return route.fulfill({ status: 503, contentType: "application/json",
+                           body: JSON.stringify({ message: "Service unavailable" }) });
+  });
+  await send(quinn, "only once");
+  await quinn.locator("#chat-error", { hasText: "Service unavailable" }).waitFor();
+  assert.equal(await quinn.inputValue("#content"), "only once");
+  // The user sends the draft again: the server answers with what it saved.
+  const answered = quinn.waitForResponse((r) => post(new URL(r.url()))
+                                                 && r.request().method() === "POST");
+  await quinn.click("#send-form button");
+  assert.equal((await answered).status(), 201);
+  await quinn.waitForFunction(() => document.getElementById("chat-error").textContent === "");
+  assert.equal(keys.length, 2);
+  assert.match(keys[0], /^[0-9a-f]{32}$/);
+  assert.equal(keys[1], keys[0]);
+  await messageItem(quinn, "only once").waitFor();
+  await conversationItem(rosa, quinnName).click();
+  await messageItem(rosa, "only once").waitFor();
+  // Saved once: the history (from the server) and both pages show it once.
+  for (const page of [quinn, rosa]) {
+    await page.reload();
+    await page.locator("#chat").waitFor({ state: "visible" });
+    await conversationItem(page, page === quinn ? rosaName : quinnName).click();
+    await messageItem(page, "only once").waitFor();
+    assert.deepEqual(await page.locator("#messages li").allTextContents(), ["only once"]);
+  }
+  // A new message after a confirmed one gets a new key, even with the same text.
+  await quinn.unroute(post);
+  const again = quinn.waitForRequest((r) => post(new URL(r.url()))
+                                            && r.method() === "POST");
+  await send(quinn, "only once");
+  assert.notEqual((await again).headers()["idempotency-key"], keys[0]);
+  await rosa.locator("#messages li", { hasText: "only once" }).nth(1).waitFor();
+  await quinn.context().close();
+  await rosa.context().close();
+});
+
 test("a bad username is refused on the login form", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();

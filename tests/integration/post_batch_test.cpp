@@ -48,7 +48,8 @@ TEST_CASE("posts queued behind a running statement are saved as one batch "
   const auto &alice = people.alice, &bob = people.bob, &carol = people.carol;
   auto conv = people.conv;
   auto post = [&](const user& from, std::string text) {
-    return f.ask<message>(msg_post_atom::value, from.id, conv, text);
+    return f.ask<message>(msg_post_atom::value, from.id, conv, text,
+                          std::string{});
   };
 
   // Alone: a batch of one, each. Before them, both read times are older
@@ -86,7 +87,8 @@ TEST_CASE("posts queued behind a running statement are saved as one batch "
   REQUIRE(itest::wait_for_session(holder, "UPDATE users"));
   auto& self = *f.self;
   auto send_post = [&](int64_t from, const std::string& text) {
-    return self->request(f.worker, 10s, msg_post_atom::value, from, conv, text);
+    return self->request(f.worker, 10s, msg_post_atom::value, from, conv, text,
+                         std::string{});
   };
   std::vector<decltype(send_post(0, ""))> pending;
   pending.push_back(send_post(alice.id, "held"));
@@ -173,7 +175,7 @@ TEST_CASE("an outsider's or an unknown user's post alone is refused by the "
     caf::error refused;
     (*f.self)
       ->request(f.worker, 10s, msg_post_atom::value, caller, conv,
-                std::string{"let me in"})
+                std::string{"let me in"}, std::string{})
       .receive([](message&) {}, [&](caf::error& err) { refused = err; });
     return refused;
   };

@@ -70,6 +70,9 @@ TEST_CASE("a preflight is answered by the route table", "[unit][cors]") {
   CHECK(ok[http::field::access_control_allow_methods] == "POST");
   CHECK(ok[http::field::access_control_allow_headers].find("Authorization")
         != boost::beast::string_view::npos);
+  // A page retrying a post sends its key (docs/api.md).
+  CHECK(ok[http::field::access_control_allow_headers].find("Idempotency-Key")
+        != boost::beast::string_view::npos);
   CHECK(ok[http::field::access_control_max_age] == "600");
 
   auto stranger = preflight(

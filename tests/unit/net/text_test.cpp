@@ -56,6 +56,19 @@ TEST_CASE("username rule", "[text]") {
   CHECK_FALSE(is_valid_username("jöhn"));
 }
 
+TEST_CASE("idempotency key rule: 1 to 64 visible ASCII characters", "[text]") {
+  CHECK(is_valid_idempotency_key("k"));
+  CHECK(is_valid_idempotency_key("0f8fad5b-d9cb-469f-a165-70867728950e"));
+  CHECK(is_valid_idempotency_key("!~\"{}"));
+  CHECK(is_valid_idempotency_key(std::string(64, 'k')));
+  CHECK_FALSE(is_valid_idempotency_key(std::string(65, 'k')));
+  CHECK_FALSE(is_valid_idempotency_key(""));
+  CHECK_FALSE(is_valid_idempotency_key("a b"));
+  CHECK_FALSE(is_valid_idempotency_key("a\tb"));
+  CHECK_FALSE(is_valid_idempotency_key("\x7f"));
+  CHECK_FALSE(is_valid_idempotency_key("kl\xc3\xbc"));
+}
+
 TEST_CASE("parse_id accepts positive int64 only", "[text]") {
   CHECK(parse_id("42") == 42);
   CHECK(parse_id("9223372036854775807") == INT64_MAX);
