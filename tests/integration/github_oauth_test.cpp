@@ -420,8 +420,7 @@ TEST_CASE("over https, GitHub's certificate must be trusted", "[oauth]") {
     check_json_error(try_sign_in(client, "tls-code"), 502);
     CHECK(github.token_requests().empty());
     CHECK(failed_handshakes_reach(github, 1));
-    CHECK(server.output().find("github sign-in: token: tls handshake")
-          != std::string::npos);
+    CHECK(server.logged("github sign-in: token: tls handshake"));
   }
 }
 
@@ -443,8 +442,7 @@ TEST_CASE("a GitHub that does not answer in time is a 502", "[oauth]") {
   s.github.add_account("token-slow", account(fresh_github_id(), "slow"));
   auto res = try_sign_in(s.client, "token-slow");
   check_json_error(res, 502);
-  CHECK(s.server.output().find("github sign-in: token: timeout")
-        != std::string::npos);
+  CHECK(s.server.logged("github sign-in: token: timeout"));
   s.client.check_healthy();
 }
 
@@ -462,8 +460,7 @@ TEST_CASE("the development login cannot open a GitHub user's account",
   }
   // Other names still log in.
   CHECK(s.client.login(unique_name("dev")).token.size() > 0);
-  CHECK(s.server.output().find("dev-login is on beside GitHub login")
-        != std::string::npos);
+  CHECK(s.server.logged("dev-login is on beside GitHub login"));
 }
 
 TEST_CASE("two first sign-ins of one account at once make one user",

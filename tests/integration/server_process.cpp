@@ -288,6 +288,13 @@ std::string server_process::output() const {
   return output_;
 }
 
+bool server_process::logged(const std::string& text) const {
+  auto has = [&] { return output().find(text) != std::string::npos; };
+  for (int i = 0; i < 100 && !has(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return has();
+}
+
 int server_process::decode_status(int status) {
   if (WIFEXITED(status))
     return WEXITSTATUS(status);

@@ -58,6 +58,11 @@ public:
   /// Thread-safe: yes.
   std::string output() const;
 
+  /// Whether the child's output holds `text` within 2 s. A line logged
+  /// before an answer may reach the test after it: it comes through a pipe
+  /// that another thread drains.
+  bool logged(const std::string& text) const;
+
 private:
   void spawn(const std::vector<std::string>& args);
   std::string read_until_listening();
