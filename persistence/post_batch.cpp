@@ -1,5 +1,8 @@
 #include "persistence/post_batch.hpp"
 
+#include <set>
+#include <tuple>
+
 #include "actors/atoms.hpp"
 #include "persistence/queries.hpp"
 #include "persistence/transact.hpp"
@@ -81,16 +84,28 @@ outcome answer(db_worker_state& st, const pending_post& post,
   return refusal(st, post.input.caller);
 }
 
-} // namespace
+// Posts that repeat the key of an earlier one in `posts` (a double click, a
+// retry sent before the first answer came), taken out: in one statement
+// both would fail it on messages_client_key. Answered after the others,
+// with the message the first one saved.
+std::vector<pending_post> take_repeated_keys(std::vector<pending_post>& posts) {
+  std::set<std::tuple<int64_t, int64_t, std::string>> seen;
+  std::vector<pending_post> firsts, repeats;
+  for (auto& p : posts) {
+    const auto& in = p.input;
+    bool first = in.key.empty()
+                 || seen.emplace(in.caller, in.conversation_id, in.key).second;
+    (first ? firsts : repeats).push_back(std::move(p));
+  }
+  posts = std::move(firsts);
+  return repeats;
+}
 
-void flush_posts(caf::stateful_actor<db_worker_state>* self) {
+// Saves `posts` with one statement and answers them; if it fails as a
+// whole, tries each alone.
+void save_and_answer(caf::stateful_actor<db_worker_state>* self,
+                     std::vector<pending_post>& posts) {
   auto& st = self->state;
-  if (!st.post_flush.ready(self, flush_atom::value))
-    return;
-  auto posts = std::move(st.posts);
-  st.posts.clear();
-  if (posts.empty())
-    return;
   std::vector<queries::new_message> batch;
   batch.reserve(posts.size());
   for (const auto& p : posts)
@@ -113,6 +128,23 @@ void flush_posts(caf::stateful_actor<db_worker_state>* self) {
   for (auto& p : posts) {
     auto one = save(st, {p.input});
     auto result = one ? answer(st, p, one->front()) : outcome{one.error()};
+    finish(self, p, result);
+  }
+}
+
+} // namespace
+
+void flush_posts(caf::stateful_actor<db_worker_state>* self) {
+  if (!self->state.post_flush.ready(self, flush_atom::value))
+    return;
+  auto posts = std::move(self->state.posts);
+  self->state.posts.clear();
+  auto repeats = take_repeated_keys(posts);
+  if (!posts.empty())
+    save_and_answer(self, posts);
+  for (auto& p : repeats) {
+    std::optional<created_message> not_saved;
+    auto result = answer(self->state, p, not_saved);
     finish(self, p, result);
   }
 }
