@@ -46,8 +46,9 @@ void prepare_posts(pqxx::connection& conn) {
   // counters and inbox rows are written, each row once (UPDATE … FROM takes
   // one match per row). Arrays drive every join, so the generic plan is
   // index lookups. Returns one row per inbox row: ord, message id, time,
-  // user, seq. A post with no row was refused, or repeats a key (two
-  // posts with one key in one batch fail it on messages_client_key).
+  // user, seq. A post with no row was refused, or repeats a key (a second
+  // post with one key never shares a batch with the first, flush_posts;
+  // two servers racing with one key fail on messages_client_key).
   conn.prepare(
     "msg_post_batch",
     "WITH input AS MATERIALIZED (SELECT * FROM unnest($1::text[],"
