@@ -31,8 +31,7 @@ std::string inbox_sql(const char* requests) {
            " ORDER BY r.ord, e.seq";
 }
 
-// The request as the statements take it (read_inbox's rule for "counters
-// only").
+// The request as the statements take it: "counters only" has no page.
 inbox_request normalised(inbox_request r) {
   if (r.after < 0 || r.limit < 0)
     r.limit = 0;
@@ -67,11 +66,6 @@ void prepare_inbox(pqxx::connection& conn) {
   conn.prepare("inbox_read_batch",
                inbox_sql("unnest($1::bigint[], $2::bigint[], $3::bigint[])"
                          " WITH ORDINALITY AS r(user_id, after, lim, ord)"));
-}
-
-caf::expected<inbox_page> read_inbox(pqxx::transaction_base& tx, int64_t user,
-                                     int64_t after, int64_t limit) {
-  return std::move(read_inboxes(tx, {{user, after, limit}}).front());
 }
 
 std::vector<caf::expected<inbox_page>>

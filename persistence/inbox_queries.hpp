@@ -21,14 +21,10 @@ struct inbox_request {
 /// Prepares the statements of read_inboxes on a fresh connection.
 void prepare_inbox(pqxx::connection& conn);
 
-/// The inbox of `user` after `after` (at most `limit` events, seq order),
-/// with the user's newest and oldest retained seq; not_found if the user
-/// does not exist.
-caf::expected<inbox_page> read_inbox(pqxx::transaction_base& tx, int64_t user,
-                                     int64_t after, int64_t limit);
-
-/// Many reads in one statement (one snapshot, one round trip), answered in
-/// the order asked: what read_inbox would answer each. A stream opens with
+/// The inboxes asked for, in one statement (one snapshot, one round trip),
+/// answered in the order asked: each page holds at most `limit` events
+/// after `after`, in seq order, with the user's newest and oldest retained
+/// seq; not_found for a user who does not exist. A stream opens with
 /// a read, and a reconnect storm opens thousands at once.
 std::vector<caf::expected<inbox_page>>
 read_inboxes(pqxx::transaction_base& tx,
