@@ -80,6 +80,12 @@ TEST_CASE("a post sent again with its Idempotency-Key gets the message saved "
   CHECK(std::set<std::string>(ids.begin(), ids.end()).size() == 4);
   CHECK(elsewhere.at("id") != first.at("id"));
 
+  // A key does not open a conversation to someone outside it: 404, sent
+  // once or again, and nothing is saved.
+  auto outsider = client.login(unique_name("carol"));
+  for (int attempt = 0; attempt < 2; ++attempt)
+    CHECK(post_keyed(client, outsider, pair.id, "hello", "k-1").status == 404);
+
   // Saved once: newest first in the list.
   CHECK(listed_ids(client, pair.alice, pair.id)
         == std::vector<std::string>{ids[3], ids[2], ids[1], ids[0]});
