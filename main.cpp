@@ -46,9 +46,11 @@ int run(caf::actor_system& sys, const parley::settings& cfg) {
   if (!migrate_with_retry(cfg.db_url))
     return 1;
   auto counters = std::make_shared<parley::metrics>();
-  auto broker
-    = sys.spawn(parley::broker, parley::event_formatter{parley::format_event},
-                counters, cfg.sse_streams_per_user);
+  auto broker = sys.spawn(
+    parley::broker, parley::event_formatter{parley::format_event}, counters,
+    parley::stream_limits{
+      cfg.sse_streams_per_user,
+      parley::rate_limit{cfg.sse_open_rate, cfg.sse_open_burst}});
   auto db
     = parley::spawn_db_pool(sys, cfg.db_url, cfg.db_pool_size, cfg.db_writers,
                             broker, counters, cfg.db_statement_timeout);

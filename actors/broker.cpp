@@ -51,10 +51,11 @@ void note_mailbox(caf::stateful_actor<broker_state>* self) {
 
 caf::behavior broker(caf::stateful_actor<broker_state>* self,
                      event_formatter format, std::shared_ptr<metrics> counters,
-                     size_t max_streams_per_user) {
+                     stream_limits limits) {
   self->state.format = std::move(format);
   self->state.counters = std::move(counters);
-  self->state.max_streams_per_user = max_streams_per_user;
+  self->state.max_streams_per_user = limits.per_user;
+  self->state.opens = rate_limiter{limits.opens};
   self->set_down_handler(
     [self](caf::down_msg& msg) { self->state.remove(msg.source); });
   return {
@@ -66,6 +67,9 @@ caf::behavior broker(caf::stateful_actor<broker_state>* self,
         self->send(stream, shutdown_atom::value); // before this answer
         return true;
       }
+      // Every open draws on the allowance, one the cap refuses too.
+      if (auto wait = st.opens.take(user, self->clock().now()))
+        return make_rate_limited(whole_seconds(*wait));
       auto cap = st.max_streams_per_user;
       if (auto it = st.subscribers.find(user);
           cap > 0 && it != st.subscribers.end()

@@ -11,8 +11,15 @@
 
 #include "actors/events.hpp"
 #include "actors/metrics.hpp"
+#include "actors/rate_limiter.hpp"
 
 namespace parley {
+
+/// What one user may do with event streams (0 in either: no limit).
+struct stream_limits {
+  size_t per_user = 0; ///< streams open at once
+  rate_limit opens;    ///< stream opens, sustained and at once
+};
 
 /// The userID → stream actors map. Nothing else holds it: it is reached only
 /// by messages, so it needs no lock.
@@ -37,6 +44,7 @@ struct broker_state {
   event_formatter format;
   std::shared_ptr<metrics> counters; ///< may be null (tests)
   size_t max_streams_per_user = 0;   ///< 0: no limit
+  rate_limiter opens;                ///< each user's allowance of opens
   bool shutting_down = false;
 
   /// Adds `stream` to `user`'s list.
@@ -51,9 +59,12 @@ struct broker_state {
 /// - (subscribe_atom, user_id, stream_actor, include_own) -> bool: adds and
 ///   monitors the actor (a stream actor subscribes once, for one user); a
 ///   dead stream actor is removed by its down message. A user who has
-///   `max_streams_per_user` streams already is refused with
+///   `limits.per_user` streams already is refused with
 ///   ec::too_many_streams, so that no user can hold all of the process's
-///   connections.
+///   connections. Every subscribe draws on the user's allowance of opens
+///   (`limits.opens`); past it the subscribe is refused with
+///   ec::rate_limited and the seconds to wait, so that no user can make
+///   the server read their inbox in a loop of opens and closes.
 /// - (deliver_atom, created_message): serialises the event once per
 ///   recipient user and sends (event_atom, sse_event) to each of that
 ///   user's stream actors. The sender's own event is serialised only if one
@@ -63,6 +74,6 @@ struct broker_state {
 /// Subscribes and delivers record its mailbox size in `counters`.
 caf::behavior broker(caf::stateful_actor<broker_state>* self,
                      event_formatter format, std::shared_ptr<metrics> counters,
-                     size_t max_streams_per_user);
+                     stream_limits limits);
 
 } // namespace parley

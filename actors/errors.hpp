@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include <caf/atom.hpp>
@@ -32,6 +33,13 @@ inline caf::error make_error(ec code) {
 inline caf::error make_rate_limited(int64_t retry_after_seconds) {
   return caf::error{static_cast<uint8_t>(ec::rate_limited), error_category,
                     caf::make_message(retry_after_seconds)};
+}
+
+/// The seconds to wait that make_rate_limited put in `err` (at least 1).
+inline int64_t retry_after(const caf::error& err) {
+  if (err.context().match_elements<int64_t>())
+    return std::max<int64_t>(1, err.context().get_as<int64_t>(0));
+  return 1;
 }
 
 /// Whether `err` carries `code`.

@@ -28,7 +28,7 @@ void write(self_ptr self, shared_bytes bytes) {
 
 // How a stream ends from the actor's side: the sink closes (the browser
 // resumes later) or refuses (401 for a user who does not exist, 429 for
-// one with too many streams); then the actor quits.
+// one with too many streams or opens); then the actor quits.
 void end_stream(self_ptr self, std::optional<refusal> why = std::nullopt) {
   if (auto sink = self->state.cfg.sink.lock()) {
     if (why)
@@ -99,12 +99,6 @@ void fetch(self_ptr self, int64_t after);
 // Replays one inbox page; fetches the next or goes live.
 void on_page(self_ptr self, const inbox_page& page) {
   auto& st = self->state;
-  if (!st.started && !st.subscribed) {
-    // The broker may still refuse the stream (429): nothing goes out
-    // before its answer. The read stays "under way" (fetch_timeout).
-    st.first_page = std::make_unique<inbox_page>(page);
-    return;
-  }
   if (!st.started) {
     st.started = true;
     if (auto sink = st.cfg.sink.lock())
@@ -167,7 +161,7 @@ void fetch(self_ptr self, int64_t after) {
             // No such user: 401. No inbox, no guarantee: close; the client
             // resumes later.
             if (is(err, ec::not_found))
-              return end_stream(self, refusal::unknown_user);
+              return end_stream(self, refusal{refusal::unknown_user});
             end_stream(self);
           });
 }
@@ -175,27 +169,27 @@ void fetch(self_ptr self, int64_t after) {
 // Subscribes, then reads the inbox: the broker takes the subscription
 // before any delivery that a commit after the read sends it, so every such
 // event reaches us live, and everything before it is in the read. The read
-// does not wait for the broker's answer, but its page does (on_page): a
-// user with too many streams gets 429 instead.
+// waits for the broker's answer: a user with too many streams, or past
+// their allowance of opens, gets 429 and costs the database nothing.
 void subscribe_and_read(self_ptr self) {
   auto& st = self->state;
+  // Under way from here: live events wait for the first page, and a broker
+  // that does not answer closes the stream as a read would (fetch_timeout).
+  st.fetching = true;
+  st.fetch_started = self->clock().now();
   self
     ->request(st.cfg.broker, caf::infinite, subscribe_atom::value,
               st.cfg.user_id, caf::actor_cast<caf::actor>(self),
               st.cfg.include_own)
-    .then(
-      [self](bool) {
-        auto& st = self->state;
-        st.subscribed = true;
-        if (auto page = std::move(st.first_page))
-          on_page(self, *page);
-      },
-      [self](caf::error& err) {
-        if (is(err, ec::too_many_streams))
-          return end_stream(self, refusal::too_many_streams);
-        end_stream(self);
-      });
-  fetch(self, st.cfg.resume_after);
+    .then([self](bool) { fetch(self, self->state.cfg.resume_after); },
+          [self](caf::error& err) {
+            if (is(err, ec::too_many_streams))
+              return end_stream(self, refusal{refusal::too_many_streams});
+            if (is(err, ec::rate_limited))
+              return end_stream(
+                self, refusal{refusal::too_many_opens, retry_after(err)});
+            end_stream(self);
+          });
 }
 
 } // namespace

@@ -37,13 +37,9 @@ struct sse_connection_config {
 struct sse_connection_state {
   static inline const char* name = "sse_connection";
   sse_connection_config cfg;
-  int64_t last_seq = -1;   ///< newest seq written or skipped
-  bool fetching = false;   ///< an inbox read is under way
-  bool started = false;    ///< the first inbox read is done
-  bool subscribed = false; ///< the broker took the subscription
-  /// The first page, read before the broker answered (a pointer: 8 bytes
-  /// in every stream's state, where an optional page would be 48).
-  std::unique_ptr<inbox_page> first_page;
+  int64_t last_seq = -1;       ///< newest seq written or skipped
+  bool fetching = false;       ///< an inbox read is under way
+  bool started = false;        ///< the first inbox read is done
   bool gap_timer = false;      ///< a gap check is scheduled
   bool awaiting_drain = false; ///< a full page waits to be written
   caf::actor_clock::time_point fetch_started; ///< of the read under way
@@ -56,7 +52,8 @@ struct sse_connection_state {
 /// meanwhile, and writes strictly increasing, gap-free seqs to its sink.
 /// Its first read also checks that the user exists: if not, the sink
 /// answers 401 instead of the stream; a broker that refuses the
-/// subscription (too many streams for the user) makes it 429, unread.
+/// subscription (too many streams or opens for the user) makes it 429, and
+/// then the inbox is not read.
 /// Handlers: (event_atom, sse_event) live event; (tick_atom) heartbeat;
 /// (gap_atom) gap timeout; (drained_atom) the sink wrote the last page;
 /// (closed_atom) the stream is gone;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -12,9 +13,14 @@ namespace parley {
 using shared_bytes = std::shared_ptr<const std::string>;
 
 /// Why a stream is answered with an error instead of opening.
-enum class refusal {
-  unknown_user,     ///< 401: the token's user does not exist
-  too_many_streams, ///< 429: the user has as many streams open as allowed
+struct refusal {
+  enum reason_t {
+    unknown_user,     ///< 401: the token's user does not exist
+    too_many_streams, ///< 429: the user has as many streams open as allowed
+    too_many_opens,   ///< 429: the user opened streams too often
+  };
+  reason_t reason;
+  int64_t retry_after = 0; ///< seconds to wait (too_many_opens)
 };
 
 /// The write side of one event stream, as an actor sees it. Implemented by

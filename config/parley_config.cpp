@@ -53,6 +53,10 @@ parley_config::parley_config() {
          "per-stream queued bytes before the stream is cut")
     .add(sse_streams_per_user, "sse-streams-per-user",
          "event streams one user may have open at once (0: no limit)")
+    .add(sse_open_rate, "sse-open-rate",
+         "event streams one user may open per second, sustained (0: no limit)")
+    .add(sse_open_burst, "sse-open-burst",
+         "event streams one user may open at once above sse-open-rate")
     .add(max_body, "max-body", "largest accepted request body")
     .add(post_rate, "post-rate",
          "message posts per second per user, sustained (0: no limit)")
@@ -238,6 +242,10 @@ std::optional<settings> make_settings(const parley_config& cfg,
   else if (!statement || statement->count() < 100)
     error
       = "parley.db-statement-timeout: expected a duration of at least 100ms";
+  else if (!valid_rate(cfg.sse_open_rate))
+    error = "parley.sse-open-rate: expected 0 (no limit) or 0.001 to 1000000";
+  else if (cfg.sse_open_rate > 0 && cfg.sse_open_burst == 0)
+    error = "parley.sse-open-burst: expected at least 1";
   else if (!valid_rate(cfg.post_rate))
     error = "parley.post-rate: expected 0 (no limit) or 0.001 to 1000000";
   else if (cfg.post_rate > 0 && cfg.post_burst == 0)
@@ -262,6 +270,8 @@ std::optional<settings> make_settings(const parley_config& cfg,
   s.max_body = *body;
   s.db_statement_timeout = *statement;
   s.sse_streams_per_user = cfg.sse_streams_per_user;
+  s.sse_open_rate = cfg.sse_open_rate;
+  s.sse_open_burst = cfg.sse_open_burst;
   s.post_rate = cfg.post_rate;
   s.post_burst = cfg.post_burst;
   s.request_rate = cfg.request_rate;

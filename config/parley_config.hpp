@@ -36,6 +36,8 @@ struct parley_config : caf::actor_system_config {
   std::string sse_retry = "2s";
   std::string sse_queue_limit = "1MiB";
   size_t sse_streams_per_user = 64; // 0: no limit
+  double sse_open_rate = 1;         // stream opens per second per user
+  size_t sse_open_burst = 64;       // of those, allowed at once above it
   std::string max_body = "64KiB";
   double post_rate = 5;       // messages per second per user; 0: no limit
   size_t post_burst = 20;     // posts allowed at once above the rate
@@ -72,6 +74,8 @@ struct settings {
   std::chrono::milliseconds sse_retry{0};
   size_t sse_queue_limit = 0;
   size_t sse_streams_per_user = 64; ///< open at once; 0: no limit
+  double sse_open_rate = 1;   ///< stream opens per s per user; 0: no limit
+  size_t sse_open_burst = 64; ///< opens at once before sse_open_rate applies
   size_t max_body = 0;
   size_t max_header = 8 * 1024;
   double post_rate = 5;       ///< messages per second per user; 0: no limit

@@ -57,7 +57,7 @@ std::optional<int64_t> over_limit(gateway_actor* self, const requester& who) {
   auto wait = limits.take(who.user, self->clock().now());
   if (!wait)
     return std::nullopt;
-  return std::chrono::ceil<std::chrono::seconds>(*wait).count();
+  return whole_seconds(*wait);
 }
 
 std::function<void(caf::error)> untrack(gateway_actor* self, uint64_t id) {

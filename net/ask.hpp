@@ -17,7 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/errors.hpp"
-#include "net/rate_limiter.hpp"
+#include "actors/rate_limiter.hpp"
 
 namespace parley {
 

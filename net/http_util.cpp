@@ -41,21 +41,13 @@ std::string response_bytes(http_response res, std::string_view request_id) {
   return text.str();
 }
 
-namespace {
-
-// 429 with the wait that make_rate_limited put in the error (at least 1 s).
-http_response too_many_requests(const caf::error& err) {
-  int64_t wait = 1;
-  if (err.context().match_elements<int64_t>())
-    wait = std::max<int64_t>(1, err.context().get_as<int64_t>(0));
+http_response too_many_requests(int64_t wait) {
   auto res = error_response(http::status::too_many_requests,
                             "Too many requests; try again in "
                               + std::to_string(wait) + " s");
   res.set(http::field::retry_after, std::to_string(wait));
   return res;
 }
-
-} // namespace
 
 http_response too_many_streams() {
   auto res = error_response(http::status::too_many_requests,
@@ -84,7 +76,7 @@ http_response error_response(const caf::error& err,
     return validation_error("Idempotency-Key",
                             "Idempotency-Key already used for another message");
   if (is(err, ec::rate_limited))
-    return too_many_requests(err);
+    return too_many_requests(retry_after(err));
   if (is(err, ec::db_unavailable) || err == caf::sec::request_timeout) {
     auto res = error_response(http::status::service_unavailable,
                               "Service temporarily unavailable");

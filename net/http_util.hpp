@@ -30,6 +30,9 @@ http_response error_response(http::status status, std::string_view text);
 /// 401 for a missing, invalid or expired token, or one whose user is gone.
 http_response unauthorized();
 
+/// 429 with `Retry-After: wait` (seconds): past a per-user allowance.
+http_response too_many_requests(int64_t wait);
+
 /// 429 for an event stream whose user has as many streams open as allowed.
 http_response too_many_streams();
 

@@ -22,6 +22,31 @@ namespace {
 // Buffers gathered into one writev.
 constexpr size_t max_batch = 64;
 
+// The log's words for a refusal (never the token or the user's name).
+const char* refusal_text(const refusal& why) {
+  switch (why.reason) {
+  case refusal::unknown_user:
+    return "401, the user does not exist";
+  case refusal::too_many_streams:
+    return "429, the user has too many streams open";
+  case refusal::too_many_opens:
+    return "429, the user opens streams too often";
+  }
+  return "refused";
+}
+
+http_response refusal_response(const refusal& why) {
+  switch (why.reason) {
+  case refusal::unknown_user:
+    return unauthorized();
+  case refusal::too_many_streams:
+    return too_many_streams();
+  case refusal::too_many_opens:
+    return too_many_requests(why.retry_after);
+  }
+  return unauthorized();
+}
+
 } // namespace
 
 sse_stream::sse_stream(beast::tcp_stream&& stream, size_t queue_limit,
@@ -110,15 +135,11 @@ void sse_stream::do_refuse(refusal why) {
     return; // already ending once its last bytes are written
   if (!prelude_)
     return do_close(); // the stream is open: too late for a status
-  bool busy = why == refusal::too_many_streams;
-  spdlog::info("stream refused: {} id={}",
-               busy ? "429, the user has too many streams open"
-                    : "401, the user does not exist",
-               request_id_);
+  spdlog::info("stream refused: {} id={}", refusal_text(why), request_id_);
   refused_ = true;
   prelude_.reset();
-  counters_->http.count(stream_endpoint(), busy ? 429 : 401);
-  auto res = busy ? too_many_streams() : unauthorized();
+  auto res = refusal_response(why);
+  counters_->http.count(stream_endpoint(), res.result_int());
   add_cors_headers(res, cors_origin_ ? *cors_origin_ : std::string{});
   cors_origin_.reset();
   send_then_close(std::make_shared<const std::string>(

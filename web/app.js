@@ -311,26 +311,36 @@ async function probeStream() {
   try {
     const res = await fetch("/api/messages",
                             { headers: { Accept: "text/event-stream" }, signal: probe.signal });
-    return { status: res.status, retryAfter: Number(res.headers.get("Retry-After")) || 0 };
+    const retryAfter = Number(res.headers.get("Retry-After")) || 0;
+    // A refusal's body is a short JSON message; a stream's never ends.
+    const message = res.status === 429 ? (await res.json()).message : "";
+    return { status: res.status, retryAfter, message };
   } catch (e) {
-    return { status: 0, retryAfter: 0 }; // the server is away
+    return { status: 0, retryAfter: 0, message: "" }; // the server is away
   } finally {
     probe.abort();
   }
 }
 
 // A stream the browser gave up on is opened again. Past the user's stream
-// limit the page says so and asks again when the server says to; otherwise
-// a fresh token comes with a fresh cookie (a 401 logs out: api()), 2 s
-// later, which also gives the server time to free the probe's place.
+// limits (too many open, or opened too often) the page says so and tries
+// again when the server says to; otherwise a fresh token comes with a
+// fresh cookie (a 401 logs out: api()), 2 s later, which also gives the
+// server time to free the probe's place.
 function renewStream() {
   const session = state.session, events = state.events;
   const current = () => session === state.session && state.events === events;
-  probeStream().then(({ status, retryAfter }) => {
+  probeStream().then(({ status, retryAfter, message }) => {
     if (!current()) return;
     if (status === 429) {
-      setStatus("too many tabs or devices open: close one to get live messages here");
-      setTimeout(() => current() && renewStream(), Math.max(retryAfter, 2) * 1000);
+      const tooMany = /streams open/.test(message);
+      setStatus(tooMany
+        ? "too many tabs or devices open: close one to get live messages here"
+        : `live messages paused: ${message}`);
+      // Past the allowance of opens the next try is the stream itself: a
+      // probe first would spend the open the wait earned.
+      setTimeout(() => current() && (tooMany ? renewStream() : listen(state.lastEventId)),
+                 Math.max(retryAfter, 2) * 1000);
       return;
     }
     setTimeout(async () => {

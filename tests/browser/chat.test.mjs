@@ -442,6 +442,29 @@ test("a tab past the user's stream limit says so, waits as told, and goes live w
   }
 });
 
+test("a tab past the user's allowance of stream opens says so and goes live after the wait",
+     async () => {
+  // One open at once, then one per 5 s: the second tab's first open is refused.
+  const { child, url } = await startServer(["--parley.sse-open-rate=0.2",
+                                            "--parley.sse-open-burst=1"]);
+  try {
+    const jan = await openAs(unique("jan"), url);
+    const jan2 = await jan.context().newPage(); // same login
+    jan2.setDefaultTimeout(timeout);
+    await jan2.goto(url);
+    await jan2.locator("#chat").waitFor({ state: "visible" });
+    await jan2.locator("#status", { hasText: /^live messages paused: Too many requests/ })
+      .waitFor();
+    // The wait earns one open, and the stream itself takes it (a probe first
+    // would spend it and leave the tab paused for ever).
+    await jan2.locator("#status", { hasText: /^live$/ }).waitFor({ timeout: 30_000 });
+    await jan.locator("#status", { hasText: /^live$/ }).waitFor();
+    await jan.context().close();
+  } finally {
+    await stopServer(child);
+  }
+});
+
 test("a post past the user's limit shows the server's message and keeps the draft",
      async () => {
   // A server of its own with a small limit: two posts, then one per 10 s.

@@ -1,5 +1,7 @@
-// The per-user post limit (parley.post-rate, parley.post-burst): 429 with
-// Retry-After past it, nothing written, other users and reads unaffected.
+// The per-user limits: posts (parley.post-rate, parley.post-burst), other
+// requests (request-rate, request-burst) and stream opens (sse-open-rate,
+// sse-open-burst). Past one: 429 with Retry-After, nothing written, other
+// users and the user's other allowances unaffected.
 
 #include <chrono>
 #include <string>
@@ -10,6 +12,7 @@
 #include "api.hpp"
 #include "server_process.hpp"
 #include "shapes.hpp"
+#include "sse_client.hpp"
 
 using namespace itest;
 
@@ -104,4 +107,58 @@ TEST_CASE("other requests past a user's request limit get 429 with "
   std::this_thread::sleep_for(std::chrono::seconds(retry_after)
                               + std::chrono::milliseconds(100));
   CHECK(list(pair.alice).status == 200);
+}
+
+TEST_CASE("stream opens past a user's allowance get 429 with Retry-After, "
+          "while their open stream, their posts and other users go on, "
+          "until the wait ends",
+          "[integration][rate_limit][sse]") {
+  server_process server{
+    {"--parley.sse-open-rate=0.25", "--parley.sse-open-burst=2"}};
+  api client{server.port()};
+  pair_fixture pair{client};
+  constexpr std::chrono::seconds wait{10};
+  // Open: the first `id:` line (the user's newest seq) says the stream is
+  // live.
+  auto open = [&](sse_client& tab, const user_session& as,
+                  const std::string& seq) {
+    auto response = tab.connect(as.token);
+    INFO(response.body);
+    REQUIRE(response.status == 200);
+    REQUIRE(tab.wait_until([&] { return tab.last_event_id() == seq; }, wait));
+  };
+  sse_client tab1{server.port()};
+  open(tab1, pair.alice, "0");
+  {
+    sse_client tab2{server.port()};
+    open(tab2, pair.alice, "0");
+  } // closed: room under the cap, but not an open given back
+  sse_client third{server.port()};
+  auto refused = third.connect(pair.alice.token);
+  check_error(refused, 429);
+  CHECK(refused.header("Content-Type").find("text/event-stream")
+        == std::string::npos);
+  CHECK(refused.json().at("message").get<std::string>().find("Too many")
+        != std::string::npos);
+  auto retry_after = std::stoi(refused.header("Retry-After"));
+  CHECK(retry_after >= 1);
+  CHECK(retry_after <= 4);
+
+  // Bob opens; Alice's open stream still gets what Bob sends, and she posts.
+  sse_client bob_tab{server.port()};
+  open(bob_tab, pair.bob, "0");
+  auto from_bob = post_message(client, pair.bob, pair.id, "to alice");
+  REQUIRE(from_bob.status == 201);
+  auto event = tab1.next_event(wait);
+  REQUIRE(event);
+  CHECK(event->json().at("content") == "to alice");
+  REQUIRE(post_message(client, pair.alice, pair.id, "to bob").status == 201);
+  event = bob_tab.next_event(wait);
+  REQUIRE(event);
+  CHECK(event->json().at("content") == "to bob");
+
+  std::this_thread::sleep_for(std::chrono::seconds(retry_after)
+                              + std::chrono::milliseconds(100));
+  sse_client later{server.port()};
+  open(later, pair.alice, "2"); // Bob's message, then her own
 }

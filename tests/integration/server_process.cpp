@@ -51,10 +51,12 @@ std::vector<std::string> command_line(const std::vector<std::string>& extra) {
   add_default("db-url", [] { return require_env("PARLEY_TEST_DB_URL"); });
   add_default("jwt-key", [] { return std::string{"integration-test-key"}; });
   add_default("web-root", [&] { return source + "/web"; });
-  // Tests post and read thousands of times as one user, as fast as they
-  // can; the limits have tests of their own (rate_limit_test.cpp).
+  // Tests post, read and open streams thousands of times as one user, as
+  // fast as they can; the limits have tests of their own
+  // (rate_limit_test.cpp).
   add_default("post-rate", [] { return std::string{"0"}; });
   add_default("request-rate", [] { return std::string{"0"}; });
+  add_default("sse-open-rate", [] { return std::string{"0"}; });
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }

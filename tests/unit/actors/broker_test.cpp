@@ -57,7 +57,7 @@ TEST_CASE("the broker routes each event to its recipients only",
           "[actors][broker]") {
   actor_fixture fx;
   auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
-                         size_t{0});
+                         stream_limits{});
   auto alice = std::make_shared<std::vector<int64_t>>();
   auto bob_tab1 = std::make_shared<std::vector<int64_t>>();
   auto bob_tab2 = std::make_shared<std::vector<int64_t>>();
@@ -85,8 +85,8 @@ TEST_CASE("one serialisation per user, shared by all its streams",
           "[actors][broker]") {
   actor_fixture fx;
   auto calls = std::make_shared<int>(0);
-  auto broker
-    = fx.spawn(parley::broker, counting_format(calls), nullptr, size_t{0});
+  auto broker = fx.spawn(parley::broker, counting_format(calls), nullptr,
+                         stream_limits{});
   for (int tab = 0; tab < 3; ++tab)
     caf::anon_send(broker, subscribe_atom::value, int64_t{2},
                    fx.spawn(recorder, std::make_shared<std::vector<int64_t>>()),
@@ -102,7 +102,7 @@ TEST_CASE("a stream actor that dies is forgotten without unsubscribing",
           "[actors][broker]") {
   actor_fixture fx;
   auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
-                         size_t{0});
+                         stream_limits{});
   auto seen = std::make_shared<std::vector<int64_t>>();
   auto doomed = fx.spawn(recorder, seen);
   auto survivor = fx.spawn(recorder, seen);
@@ -126,7 +126,7 @@ TEST_CASE("one tab of a user closing leaves the user's other tabs",
           "[actors][broker]") {
   actor_fixture fx;
   auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
-                         size_t{0});
+                         stream_limits{});
   auto seen = std::make_shared<std::vector<int64_t>>();
   auto closed_tab = fx.spawn(recorder, seen);
   auto open_tab = fx.spawn(recorder, seen);
@@ -147,7 +147,7 @@ TEST_CASE("shutdown reaches every stream, also late subscribers",
           "[actors][broker]") {
   actor_fixture fx;
   auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
-                         size_t{0});
+                         stream_limits{});
   auto told = std::make_shared<int>(0);
   auto listener = [told](caf::event_based_actor*) -> caf::behavior {
     return {[told](shutdown_atom) { ++*told; }};
@@ -168,7 +168,7 @@ TEST_CASE("tabs of one user closing in any order leave exactly the others",
           "[actors][broker]") {
   actor_fixture fx;
   auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
-                         size_t{0});
+                         stream_limits{});
   std::vector<std::shared_ptr<std::vector<int64_t>>> seen;
   std::vector<caf::actor> tabs;
   for (int i = 0; i < 5; ++i) {
@@ -207,8 +207,8 @@ TEST_CASE("the sender's own event is serialised only while one of the "
           "[actors][broker]") {
   actor_fixture fx;
   auto calls = std::make_shared<int>(0);
-  auto broker
-    = fx.spawn(parley::broker, counting_format(calls), nullptr, size_t{0});
+  auto broker = fx.spawn(parley::broker, counting_format(calls), nullptr,
+                         stream_limits{});
   auto plain = std::make_shared<std::vector<bool>>();
   auto peer = std::make_shared<std::vector<bool>>();
   caf::anon_send(broker, subscribe_atom::value, int64_t{1},
@@ -247,7 +247,8 @@ TEST_CASE("the sender's own event is serialised only while one of the "
 namespace {
 
 // A stream actor's stand-in that subscribes as `user` and records the
-// broker's answer: "ok" or "too many".
+// broker's answer: "ok", "too many" or "wait N" (seconds, past the
+// allowance of opens).
 caf::behavior subscribing_tab(caf::event_based_actor* self, caf::actor broker,
                               int64_t user,
                               std::shared_ptr<std::vector<std::string>> said) {
@@ -256,8 +257,11 @@ caf::behavior subscribing_tab(caf::event_based_actor* self, caf::actor broker,
               caf::actor_cast<caf::actor>(self), false)
     .then([said](bool) { said->push_back("ok"); },
           [said](caf::error& err) {
-            said->push_back(is(err, ec::too_many_streams) ? "too many"
-                                                          : "other error");
+            if (is(err, ec::rate_limited))
+              said->push_back("wait " + std::to_string(retry_after(err)));
+            else
+              said->push_back(is(err, ec::too_many_streams) ? "too many"
+                                                            : "other error");
           });
   return {
     [](event_atom, const sse_event&) {},
@@ -272,7 +276,7 @@ TEST_CASE("the broker refuses a user's stream past the per-user limit, and "
           "[actors][broker]") {
   actor_fixture fx;
   auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
-                         size_t{2});
+                         stream_limits{2, {}});
   auto said = std::make_shared<std::vector<std::string>>();
   auto first = fx.spawn(subscribing_tab, broker, int64_t{1}, said);
   fx.spawn(subscribing_tab, broker, int64_t{1}, said);
@@ -293,11 +297,41 @@ TEST_CASE("the broker refuses a user's stream past the per-user limit, and "
 TEST_CASE("a per-user stream limit of 0 is no limit", "[actors][broker]") {
   actor_fixture fx;
   auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
-                         size_t{0});
+                         stream_limits{});
   auto said = std::make_shared<std::vector<std::string>>();
   for (int i = 0; i < 100; ++i)
     fx.spawn(subscribing_tab, broker, int64_t{1}, said);
   fx.run();
   CHECK(said->size() == 100);
   CHECK(std::count(said->begin(), said->end(), "ok") == 100);
+}
+
+TEST_CASE("the broker refuses a user's opens past their allowance with the "
+          "wait, even once a stream of theirs is gone, and takes them again "
+          "when the wait is over",
+          "[actors][broker]") {
+  actor_fixture fx;
+  // Two at once, then one every 2 s; at most 3 open at once.
+  auto broker = fx.spawn(parley::broker, event_formatter{test_format}, nullptr,
+                         stream_limits{3, rate_limit{0.5, 2}});
+  auto said = std::make_shared<std::vector<std::string>>();
+  auto first = fx.spawn(subscribing_tab, broker, int64_t{1}, said);
+  fx.spawn(subscribing_tab, broker, int64_t{1}, said);
+  fx.run();
+  fx.spawn(subscribing_tab, broker, int64_t{1}, said); // the third open
+  fx.spawn(subscribing_tab, broker, int64_t{2}, said); // another user
+  fx.run();
+  CHECK(*said == std::vector<std::string>{"ok", "ok", "wait 2", "ok"});
+  CHECK(state_of(broker).subscribers.at(1).actors.size() == 2);
+  // A closed stream gives back room under the cap, not an open.
+  caf::anon_send_exit(first, caf::exit_reason::kill);
+  fx.run();
+  fx.spawn(subscribing_tab, broker, int64_t{1}, said);
+  fx.run();
+  CHECK(said->back() == "wait 2");
+  fx.sched.advance_time(std::chrono::seconds(2));
+  fx.spawn(subscribing_tab, broker, int64_t{1}, said);
+  fx.run();
+  CHECK(said->back() == "ok");
+  CHECK(state_of(broker).subscribers.at(1).actors.size() == 2);
 }

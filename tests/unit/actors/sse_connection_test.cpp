@@ -27,26 +27,22 @@ caf::behavior failing_inbox(caf::event_based_actor*, ec code) {
 }
 
 // A broker that notes the subscriber's user and answers: at once or, with
-// `hold`, on (release_atom); with `full` it refuses, as the real one does
-// past its per-user limit. It sends no events (the tests do).
+// `hold`, on (release_atom); with a `refusal` it refuses with that error, as
+// the real one does past its per-user limits. It sends no events (the tests
+// do).
 struct fake_broker_state {
   static inline const char* name = "fake_broker";
   std::optional<caf::response_promise> held;
 };
 
 caf::behavior fake_broker(caf::stateful_actor<fake_broker_state>* self,
-                          int64_t* user, bool full, bool hold) {
-  auto answer = [full]() -> caf::result<bool> {
-    if (full)
-      return make_error(ec::too_many_streams);
-    return true;
-  };
+                          int64_t* user, caf::error refusal, bool hold) {
   return {
     [=](subscribe_atom, int64_t u, const caf::actor&,
         bool) -> caf::result<bool> {
       *user = u;
       if (!hold)
-        return answer();
+        return refusal ? caf::result<bool>{refusal} : caf::result<bool>{true};
       self->state.held = self->make_response_promise();
       return caf::delegated<bool>{};
     },
@@ -54,8 +50,8 @@ caf::behavior fake_broker(caf::stateful_actor<fake_broker_state>* self,
       auto& held = self->state.held;
       if (!held)
         return;
-      if (full)
-        held->deliver(make_error(ec::too_many_streams));
+      if (refusal)
+        held->deliver(refusal);
       else
         held->deliver(true);
       held.reset();
@@ -73,8 +69,8 @@ struct stream_fixture : actor_fixture {
   caf::actor db;
   caf::actor stream;
   int64_t subscribed_user = 0;
-  bool broker_full = false; ///< set: the broker refuses the subscription
-  bool hold_broker = false; ///< set: its answer waits for (release_atom)
+  caf::error broker_refusal; ///< set: the broker refuses with it
+  bool hold_broker = false;  ///< set: its answer waits for (release_atom)
   caf::actor broker;
   bool shows_own = false;
 
@@ -82,7 +78,7 @@ struct stream_fixture : actor_fixture {
                    bool hold_db = false) {
     db = inbox_error ? spawn(failing_inbox, *inbox_error)
                      : spawn(fake_inbox, inbox, hold_db);
-    broker = spawn(fake_broker, &subscribed_user, broker_full, hold_broker);
+    broker = spawn(fake_broker, &subscribed_user, broker_refusal, hold_broker);
     sse_connection_config c;
     c.user_id = me;
     c.include_own = shows_own = include_own;
@@ -116,6 +112,14 @@ struct stream_fixture : actor_fixture {
 
   std::vector<int64_t> ids() const {
     return sink->data_ids();
+  }
+
+  // Inbox reads the stream actor sent (to a fake_inbox; the test scheduler
+  // runs on this thread, so its state may be read here).
+  int inbox_reads() const {
+    auto* inbox_actor = caf::actor_cast<caf::abstract_actor*>(db);
+    return dynamic_cast<caf::stateful_actor<fake_inbox_state>&>(*inbox_actor)
+      .state.requests;
   }
 };
 
@@ -380,7 +384,8 @@ TEST_CASE("a stream of a user who does not exist is refused, not opened",
   auto exited = std::make_shared<bool>(false);
   stream->attach_functor([exited] { *exited = true; });
   fx.run();
-  CHECK(fx.sink->refused == refusal::unknown_user);
+  REQUIRE(fx.sink->refused);
+  CHECK(fx.sink->refused->reason == refusal::unknown_user);
   CHECK(fx.sink->opens == 0);
   CHECK_FALSE(fx.sink->closed);
   CHECK(fx.sink->writes.empty());
@@ -388,55 +393,73 @@ TEST_CASE("a stream of a user who does not exist is refused, not opened",
 }
 
 TEST_CASE("a stream the broker refuses (too many for the user) is answered "
-          "429, whether its inbox page came before the refusal or after",
+          "429, and its inbox is never read",
           "[actors][sse]") {
   stream_fixture fx;
-  fx.broker_full = true;
-  SECTION("the refusal first") {
-    auto stream = fx.start(-1, false, true); // the inbox read waits
-    auto exited = std::make_shared<bool>(false);
-    stream->attach_functor([exited] { *exited = true; });
-    fx.run();
-    CHECK(fx.sink->refused == refusal::too_many_streams);
-    CHECK(*exited);
-    caf::anon_send(fx.db, release_atom::value);
-    fx.run();
+  fx.broker_refusal = make_error(ec::too_many_streams);
+  caf::actor stream;
+  SECTION("the broker answers at once") {
+    stream = fx.start(-1);
   }
-  SECTION("the page first") {
+  SECTION("the broker answers late") {
     fx.hold_broker = true;
-    auto stream = fx.start(-1);
-    auto exited = std::make_shared<bool>(false);
-    stream->attach_functor([exited] { *exited = true; });
-    fx.run(); // the page is in; the broker has not answered
-    CHECK_FALSE(fx.sink->refused);
-    CHECK_FALSE(*exited);
-    caf::anon_send(fx.broker, release_atom::value);
+    stream = fx.start(-1);
     fx.run();
-    CHECK(fx.sink->refused == refusal::too_many_streams);
-    CHECK(*exited);
+    CHECK_FALSE(fx.sink->refused);
+    CHECK(fx.inbox_reads() == 0); // not before the broker's answer
+    caf::anon_send(fx.broker, release_atom::value);
   }
+  auto exited = std::make_shared<bool>(false);
+  stream->attach_functor([exited] { *exited = true; });
+  fx.run();
+  REQUIRE(fx.sink->refused);
+  CHECK(fx.sink->refused->reason == refusal::too_many_streams);
+  CHECK(*exited);
+  CHECK(fx.inbox_reads() == 0);
   CHECK(fx.subscribed_user == me);
   CHECK(fx.sink->opens == 0);
   CHECK(fx.sink->writes.empty());
   CHECK_FALSE(fx.sink->closed);
 }
 
-TEST_CASE("a stream whose inbox page comes before the broker's answer opens "
-          "only once the broker took it, and holds live events until then",
+TEST_CASE("a stream past its user's allowance of opens is answered 429 with "
+          "the broker's wait, and its inbox is never read",
+          "[actors][sse]") {
+  stream_fixture fx;
+  fx.broker_refusal = make_rate_limited(7);
+  auto stream = fx.start(5);
+  auto exited = std::make_shared<bool>(false);
+  stream->attach_functor([exited] { *exited = true; });
+  fx.run();
+  REQUIRE(fx.sink->refused);
+  CHECK(fx.sink->refused->reason == refusal::too_many_opens);
+  CHECK(fx.sink->refused->retry_after == 7);
+  CHECK(*exited);
+  CHECK(fx.inbox_reads() == 0);
+  CHECK(fx.sink->opens == 0);
+  CHECK(fx.sink->writes.empty());
+}
+
+TEST_CASE("a stream reads its inbox only once the broker took it, and holds "
+          "the live events that come before its first page",
           "[actors][sse]") {
   stream_fixture fx;
   fx.hold_broker = true;
   fx.commit(1);
-  fx.start(-1);
+  fx.start(-1, false, true); // the database holds the read, once sent
   fx.run();
+  CHECK(fx.inbox_reads() == 0);
   CHECK(fx.sink->opens == 0);
-  CHECK(fx.sink->writes.empty());
-  fx.commit(2);
-  fx.live(2); // delivered by the broker right after it took the stream
-  fx.run();
-  CHECK(fx.sink->writes.empty());
   caf::anon_send(fx.broker, release_atom::value);
   fx.run();
+  CHECK(fx.inbox_reads() == 1);
+  CHECK(fx.sink->opens == 0);
+  fx.live(2); // committed after the read, delivered before its page
+  fx.run();
+  CHECK(fx.sink->writes.empty());
+  caf::anon_send(fx.db, release_atom::value);
+  fx.run();
+  fx.commit(2);
   CHECK(fx.sink->opens == 1);
   REQUIRE_FALSE(fx.sink->writes.empty());
   CHECK(fx.sink->writes[0] == "id: 1\n\n");

@@ -226,3 +226,34 @@ TEST_CASE("dev-login=false on the command line turns the INI's true off",
   CHECK_FALSE(take_dev_login_argument(none));
   CHECK(none.size() == 2);
 }
+
+TEST_CASE("the allowance of stream opens has the post limit's rules, with its "
+          "own keys",
+          "[config][rate_limit]") {
+  parley_config cfg;
+  std::string error;
+  auto s = make_settings(cfg, error);
+  REQUIRE(s);
+  CHECK(s->sse_open_rate == 1.0);
+  CHECK(s->sse_open_burst == 64);
+  cfg.sse_open_rate = 0;
+  cfg.sse_open_burst = 0;
+  CHECK(make_settings(cfg, error)); // off needs no burst
+  cfg.sse_open_rate = 0.5;
+  error.clear();
+  CHECK_FALSE(make_settings(cfg, error));
+  CHECK(error.find("parley.sse-open-burst") != std::string::npos);
+  cfg.sse_open_burst = 3;
+  error.clear();
+  s = make_settings(cfg, error);
+  REQUIRE(s);
+  CHECK(s->sse_open_rate == 0.5);
+  CHECK(s->sse_open_burst == 3);
+  for (double bad : {-1.0, 0.0001, 2e6}) {
+    INFO("rate " << bad);
+    cfg.sse_open_rate = bad;
+    error.clear();
+    CHECK_FALSE(make_settings(cfg, error));
+    CHECK(error.find("parley.sse-open-rate") != std::string::npos);
+  }
+}

@@ -240,7 +240,7 @@ TEST_CASE("a stream's headers wait for its first write, and a refusal goes "
   loopback net;
   auto& counters = net.counters;
   auto refused = net.open(64 * 1024);
-  refused.stream->refuse(refusal::unknown_user);
+  refused.stream->refuse(refusal{refusal::unknown_user});
   refused.stream->write(std::make_shared<const std::string>("late\n"));
   auto refused_read = read_until_closed(refused.client);
   CHECK(refused_read.ec == asio::error::eof);
@@ -258,8 +258,8 @@ TEST_CASE("a stream's headers wait for its first write, and a refusal goes "
 
   auto opened = net.open(64 * 1024);
   opened.stream->write(std::make_shared<const std::string>("first\n"));
-  opened.stream->refuse(
-    refusal::unknown_user); // too late for a status: the stream just ends
+  // Too late for a status: the stream just ends.
+  opened.stream->refuse(refusal{refusal::unknown_user});
   auto opened_read = read_until_closed(opened.client);
   CHECK(opened_read.ec == asio::error::eof);
   CHECK(opened_read.text == "hello\nfirst\n");
@@ -267,14 +267,14 @@ TEST_CASE("a stream's headers wait for its first write, and a refusal goes "
 
   auto empty = net.open(64 * 1024);
   empty.stream->open(); // the user exists, nothing to write yet
-  empty.stream->refuse(refusal::too_many_streams);
+  empty.stream->refuse(refusal{refusal::too_many_streams});
   auto empty_read = read_until_closed(empty.client);
   CHECK(empty_read.ec == asio::error::eof);
   CHECK(empty_read.text == "hello\n");
   CHECK(counters->streams_total == 2);
 
   auto busy = net.open(64 * 1024);
-  busy.stream->refuse(refusal::too_many_streams);
+  busy.stream->refuse(refusal{refusal::too_many_streams});
   auto busy_read = read_until_closed(busy.client);
   CHECK(busy_read.ec == asio::error::eof);
   CHECK(busy_read.text.rfind("HTTP/1.1 429 Too Many Requests\r\n", 0) == 0);
@@ -283,6 +283,16 @@ TEST_CASE("a stream's headers wait for its first write, and a refusal goes "
     "\r\n\r\n{\"message\":\"Too many event streams open for this user\"}"));
   CHECK(busy_read.text.find("Retry-After: 10\r\n") != std::string::npos);
   CHECK(busy_read.text.find("\"message\"") != std::string::npos);
+
+  auto hasty = net.open(64 * 1024);
+  hasty.stream->refuse(refusal{refusal::too_many_opens, 3});
+  auto hasty_read = read_until_closed(hasty.client);
+  CHECK(hasty_read.ec == asio::error::eof);
+  CHECK(hasty_read.text.rfind("HTTP/1.1 429 Too Many Requests\r\n", 0) == 0);
+  CHECK(
+    ends_with(hasty_read.text,
+              "\r\n\r\n{\"message\":\"Too many requests; try again in 3 s\"}"));
+  CHECK(hasty_read.text.find("Retry-After: 3\r\n") != std::string::npos);
   CHECK(counters->streams_total == 2); // refused: never opened
 }
 
@@ -290,10 +300,11 @@ TEST_CASE("a refused stream from the allowed origin lets its page read why",
           "[net][sse]") {
   loopback net;
   const std::string origin = "http://app.test";
-  for (auto why : {refusal::unknown_user, refusal::too_many_streams}) {
+  for (auto why : {refusal::unknown_user, refusal::too_many_streams,
+                   refusal::too_many_opens}) {
     auto refused
       = net.open(64 * 1024, sse_stream::default_write_timeout, origin);
-    refused.stream->refuse(why);
+    refused.stream->refuse(refusal{why, 1});
     auto read = read_until_closed(refused.client);
     INFO(read.text);
     CHECK(read.ec == asio::error::eof);

@@ -1,4 +1,4 @@
-#include "net/rate_limiter.hpp"
+#include "actors/rate_limiter.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "net/rate_limiter.hpp"
+#include "actors/rate_limiter.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -58,6 +58,10 @@ void rate_limiter::prune(time_point now) {
     it = it->second.tokens >= full ? buckets_.erase(it) : std::next(it);
   }
   prune_at_ = std::max(min_prune_size, 2 * buckets_.size());
+}
+
+int64_t whole_seconds(caf::timespan wait) {
+  return std::chrono::ceil<std::chrono::seconds>(wait).count();
 }
 
 } // namespace parley

@@ -19,8 +19,8 @@ struct rate_limit {
 
 /// One token bucket per key (a user id): each bucket holds up to `burst`
 /// tokens and refills at `per_second`; every allowed request takes one.
-/// Plain state without locks: its owner is one actor (the gateway, ask.hpp),
-/// and time is passed in, so tests need no clock.
+/// Plain state without locks: its owner is one actor (the gateway, ask.hpp,
+/// or the broker), and time is passed in, so tests need no clock.
 class rate_limiter {
 public:
   using time_point = caf::actor_clock::time_point;
@@ -51,5 +51,8 @@ private:
   std::unordered_map<int64_t, bucket> buckets_;
   size_t prune_at_;
 };
+
+/// `wait` in whole seconds, rounded up, as Retry-After says it.
+int64_t whole_seconds(caf::timespan wait);
 
 } // namespace parley
