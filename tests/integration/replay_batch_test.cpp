@@ -26,8 +26,12 @@ namespace {
 
 // An answer as text, so that two answers compare whole and print readably.
 std::string describe(const caf::expected<inbox_page>& answer) {
-  if (!answer)
-    return is(answer.error(), ec::not_found) ? "not found" : "other error";
+  if (!answer) {
+    if (is(answer.error(), ec::not_found))
+      return "not found";
+    return is(answer.error(), ec::db_unavailable) ? "unavailable"
+                                                  : "other error";
+  }
   std::string out = "last " + std::to_string(answer->last_seq) + ", min "
                     + std::to_string(answer->min_seq) + ":";
   for (const auto& ev : answer->events)
@@ -84,6 +88,24 @@ std::vector<std::string> queued(worker_fixture& f,
                [&](caf::error& err) {
                  FAIL("mark read: " << self->system().render(err));
                });
+  std::vector<std::string> out;
+  for (auto& handle : pending)
+    handle.receive(
+      [&](inbox_page& page) { out.push_back(describe(std::move(page))); },
+      [&](caf::error& err) { out.push_back(describe(std::move(err))); });
+  return out;
+}
+
+// All reads sent at once, then every answer taken, in order.
+std::vector<std::string> sent_together(worker_fixture& f,
+                                       const std::vector<request>& requests) {
+  auto& self = *f.self;
+  std::vector<decltype(self->request(f.worker, 10s, replay_atom::value,
+                                     int64_t{}, int64_t{}, int64_t{}))>
+    pending;
+  for (const auto& r : requests)
+    pending.push_back(self->request(f.worker, 10s, replay_atom::value, r.user,
+                                    r.after, r.limit));
   std::vector<std::string> out;
   for (auto& handle : pending)
     handle.receive(
@@ -190,4 +212,46 @@ TEST_CASE("more inbox reads queued than one statement takes are answered "
     INFO("read " << i);
     CHECK(together[i] == each[i % kinds.size()]);
   }
+}
+
+TEST_CASE("a grouped inbox read that fails fails each read in it, and the "
+          "worker answers the same reads once the database does",
+          "[integration][persistence]") {
+  worker_fixture f;
+  auto c = five_messages(f);
+  const auto& p = c.people;
+  const std::vector<request> requests{{p.bob.id, 0, 100},
+                                      {p.alice.id, 2, 2},
+                                      {p.alice.id, -1, 0},
+                                      {p.carol.id, 0, 100},
+                                      {p.bob.id, 0, 100}};
+  auto each = alone(f, requests);
+  CHECK(each[0].rfind("last 5, min 1: [1 ", 0) == 0);
+
+  // A second worker whose statements are cancelled after 300 ms (the
+  // set-up's posts ran without so short a limit).
+  worker_fixture g{300ms};
+  auto before = counted(g);
+  std::vector<std::string> refused;
+  {
+    // No read of deliveries gets past this lock: each statement waits until
+    // it is cancelled. (Other tests' posts and reads wait too, well under a
+    // second.)
+    auto holder = "parley_replays_fail_" + std::to_string(p.alice.id);
+    itest::psql_session lock{holder};
+    lock.send("BEGIN; LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE;");
+    REQUIRE(itest::wait_for_session(holder, "LOCK TABLE"));
+    refused = sent_together(g, requests);
+    lock.send("COMMIT;");
+  }
+  CHECK(refused == std::vector<std::string>(requests.size(), "unavailable"));
+  auto statements_run = counted(g).reads - before.reads;
+  CHECK(counted(g).replays - before.replays
+        == static_cast<int64_t>(requests.size()));
+  // At most one read ran alone before the rest queued behind it: a group
+  // failed whole.
+  CHECK(statements_run >= 1);
+  CHECK(statements_run <= 2);
+
+  CHECK(sent_together(g, requests) == each);
 }

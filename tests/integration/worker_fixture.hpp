@@ -32,7 +32,9 @@ struct worker_fixture {
     = std::make_shared<parley::metrics>();
   caf::actor worker;
 
-  worker_fixture() {
+  /// The worker's statements are cancelled after `statement_timeout`.
+  explicit worker_fixture(std::chrono::milliseconds statement_timeout
+                          = std::chrono::seconds{10}) {
     auto url = require_env("PARLEY_TEST_DB_URL");
     parley::migrate(
       url); // the tests share the database; migrating twice is a no-op
@@ -40,9 +42,9 @@ struct worker_fixture {
     sys = std::make_unique<caf::actor_system>(cfg);
     self = std::make_unique<caf::scoped_actor>(*sys);
     broker = std::make_unique<caf::scoped_actor>(*sys);
-    worker = sys->spawn<caf::detached>(
-      parley::db_worker, url, caf::actor_cast<caf::actor>(*broker), counters, 0,
-      std::chrono::milliseconds{10'000});
+    worker = sys->spawn<caf::detached>(parley::db_worker, url,
+                                       caf::actor_cast<caf::actor>(*broker),
+                                       counters, 0, statement_timeout);
   }
 
   ~worker_fixture() {
