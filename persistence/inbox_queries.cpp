@@ -16,14 +16,17 @@ namespace {
 // event: ord, the user's last_seq and min_seq, then the event's seq, id,
 // content, user_id, created_at, conversation_id. A page without events has
 // one row with NULL event columns; a user who does not exist has none.
+// The user's min_seq is a lateral join, read once per request: in the
+// select list it was a subquery run again for every event of the page.
 std::string inbox_sql(const char* requests) {
-  return std::string{"SELECT r.ord, u.last_seq, COALESCE((SELECT min(seq)"
-                     " FROM deliveries WHERE user_id = u.id), 0), e.seq, e.id,"
+  return std::string{"SELECT r.ord, u.last_seq, f.min_seq, e.seq, e.id,"
                      " e.content, e.user_id, " PARLEY_TS(
                        "e.created_at") ","
                                        " e.conversation_id FROM "}
          + requests
-         + " JOIN users u ON u.id = r.user_id LEFT JOIN LATERAL (SELECT"
+         + " JOIN users u ON u.id = r.user_id CROSS JOIN LATERAL (SELECT"
+           " COALESCE(min(seq), 0) AS min_seq FROM deliveries"
+           " WHERE user_id = u.id) f LEFT JOIN LATERAL (SELECT"
            " d.seq, m.id, m.content, m.user_id, m.created_at,"
            " m.conversation_id FROM deliveries d JOIN messages m"
            " ON m.id = d.message_id WHERE d.user_id = u.id"
