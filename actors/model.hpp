@@ -39,6 +39,14 @@ struct conversation_reply {
   bool created = false;
 };
 
+/// Reply to a message post: `replayed` tells a post sent again with the key
+/// of one saved before (answered with that message, saved once) from a new
+/// one.
+struct posted_message {
+  message msg;
+  bool replayed = false;
+};
+
 /// One inbox row: `user_id` gets the message as its event number `seq`.
 struct recipient {
   int64_t user_id = 0;
@@ -63,5 +71,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::conversation)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::conversation_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::created_message)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::posted_message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::message_list)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(parley::conversation_list)

@@ -389,11 +389,16 @@ void api::create_message(api_request& r, responder done) {
     return done(std::move(*err));
   auto caller = r.user_id;
   // Past the caller's post allowance: 429, and nothing is written.
-  ask_db<message>(
+  ask_db<posted_message>(
     gateway_, as(r, budget::posts), db_, std::move(done),
     conversation_not_found,
-    [caller](message& m) {
-      return json_response(http::status::created, to_json(m, caller));
+    [caller](posted_message& posted) {
+      auto res
+        = json_response(http::status::created, to_json(posted.msg, caller));
+      // The same 201 as the first time; the header tells a client that asks.
+      if (posted.replayed)
+        res.set("Idempotent-Replayed", "true");
+      return res;
     },
     msg_post_atom::value, caller, *id, content,
     std::move(std::get<std::string>(key)));

@@ -16,7 +16,8 @@ namespace {
 constexpr const char* allowed_headers
   = "Authorization, Content-Type, Idempotency-Key, Last-Event-ID, "
     "X-Request-Id";
-constexpr const char* exposed_headers = "X-Request-Id, Retry-After, Allow";
+constexpr const char* exposed_headers
+  = "X-Request-Id, Retry-After, Allow, Idempotent-Replayed";
 constexpr const char* preflight_max_age = "600";
 
 std::string lower(std::string_view text) {

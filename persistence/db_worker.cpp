@@ -146,7 +146,7 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
       }));
     },
     [self](msg_post_atom, int64_t caller, int64_t conv, std::string& content,
-           std::string& key) -> caf::result<message> {
+           std::string& key) -> caf::result<posted_message> {
       // Group commit: queue the post and flush after the mailbox's other
       // posts joined it (post_batch.hpp).
       auto& st = self->state;
@@ -154,7 +154,7 @@ caf::behavior db_worker(caf::stateful_actor<db_worker_state>* self,
         queries::new_message{caller, conv, std::move(content), std::move(key)},
         self->make_response_promise()});
       st.post_flush.arm(self, flush_atom::value);
-      return caf::delegated<message>{};
+      return caf::delegated<posted_message>{};
     },
     [self](flush_atom) { flush_posts(self); },
     [&st](msg_list_atom, int64_t caller, int64_t conv,

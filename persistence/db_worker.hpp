@@ -72,10 +72,9 @@ struct db_worker_state {
 /// - (conv_list_atom, caller, before) -> conversation_list
 /// - (conv_get_atom, caller, id) -> conversation
 /// - (other_atom, caller, conversation_id) -> user
-/// - (msg_post_atom, caller, conversation_id, content, key) -> message
-///                                             saved with the others queued
-///                                             (post_batch.hpp); key: the
-///                                             Idempotency-Key, "" for none
+/// - (msg_post_atom, caller, conversation_id, content, key) ->
+///   posted_message, saved with the others queued (post_batch.hpp); key: the
+///   Idempotency-Key, "" for none
 /// - (msg_list_atom, caller, conversation_id, before) -> message_list
 /// - (read_atom, caller, conversation_id) -> bool
 /// - (replay_atom, user, after_seq, limit) -> inbox_page

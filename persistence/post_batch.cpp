@@ -23,9 +23,10 @@ void finish(caf::stateful_actor<db_worker_state>* self, pending_post& post,
   }
   // Committed: hand it to live delivery. The broadcast is a send. (A post
   // that repeated a key has no recipients: its message went out before.)
-  if (self->state.broker && !result->recipients.empty())
+  bool replayed = result->recipients.empty();
+  if (self->state.broker && !replayed)
     self->send(self->state.broker, deliver_atom::value, *result);
-  post.reply.deliver(result->msg);
+  post.reply.deliver(posted_message{std::move(result->msg), replayed});
 }
 
 // Why a post was refused (not_found or unknown_caller). A read of its own,

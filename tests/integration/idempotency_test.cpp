@@ -55,9 +55,13 @@ TEST_CASE("a post sent again with its Idempotency-Key gets the message saved "
   REQUIRE(bob_stream.wait_until(
     [&] { return bob_stream.last_event_id() == "0"; }, 10s));
 
-  auto first = created(post_keyed(client, pair.alice, pair.id, "hello", "k-1"));
-  auto again = created(post_keyed(client, pair.alice, pair.id, "hello", "k-1"));
+  auto first_response = post_keyed(client, pair.alice, pair.id, "hello", "k-1");
+  auto first = created(first_response);
+  CHECK_FALSE(first_response.has_header("Idempotent-Replayed"));
+  auto again_response = post_keyed(client, pair.alice, pair.id, "hello", "k-1");
+  auto again = created(again_response);
   CHECK(again == first); // id, content, createdAt, mine
+  CHECK(again_response.header("Idempotent-Replayed") == "true");
   // The same content after normalisation is the same post.
   CHECK(created(post_keyed(client, pair.alice, pair.id, "  hello ", "k-1"))
         == first);

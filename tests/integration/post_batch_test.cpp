@@ -48,8 +48,10 @@ TEST_CASE("posts queued behind a running statement are saved as one batch "
   const auto &alice = people.alice, &bob = people.bob, &carol = people.carol;
   auto conv = people.conv;
   auto post = [&](const user& from, std::string text) {
-    return f.ask<message>(msg_post_atom::value, from.id, conv, text,
-                          std::string{});
+    return f
+      .ask<posted_message>(msg_post_atom::value, from.id, conv, text,
+                           std::string{})
+      .msg;
   };
 
   // Alone: a batch of one, each. Before them, both read times are older
@@ -106,7 +108,7 @@ TEST_CASE("posts queued behind a running statement are saved as one batch "
   std::vector<message> saved;
   std::vector<caf::error> errors;
   for (auto& handle : pending)
-    handle.receive([&](message& m) { saved.push_back(m); },
+    handle.receive([&](posted_message& m) { saved.push_back(m.msg); },
                    [&](caf::error& err) { errors.push_back(err); });
   // "held" alone, then the four together; the outsider's is refused.
   CHECK(batches(f) == 4);
@@ -176,7 +178,7 @@ TEST_CASE("an outsider's or an unknown user's post alone is refused by the "
     (*f.self)
       ->request(f.worker, 10s, msg_post_atom::value, caller, conv,
                 std::string{"let me in"}, std::string{})
-      .receive([](message&) {}, [&](caf::error& err) { refused = err; });
+      .receive([](posted_message&) {}, [&](caf::error& err) { refused = err; });
     return refused;
   };
   CHECK(is(refusal(carol.id), ec::not_found));

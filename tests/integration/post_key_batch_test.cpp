@@ -30,7 +30,7 @@ struct post {
 // `holder_user` that a held lock on that user's row stops: they queue in
 // its mailbox and go as one batch once the lock goes. The answers, the held
 // post's first.
-std::vector<caf::expected<message>>
+std::vector<caf::expected<posted_message>>
 batch_behind_lock(worker_fixture& f, int64_t holder_user, int64_t conv,
                   const std::vector<post>& queued) {
   auto holder = "parley_keys_" + std::to_string(holder_user);
@@ -49,9 +49,9 @@ batch_behind_lock(worker_fixture& f, int64_t holder_user, int64_t conv,
   for (const auto& p : queued)
     pending.push_back(send(p));
   lock.send("COMMIT;");
-  std::vector<caf::expected<message>> out;
+  std::vector<caf::expected<posted_message>> out;
   for (auto& handle : pending)
-    handle.receive([&](message& m) { out.emplace_back(std::move(m)); },
+    handle.receive([&](posted_message& m) { out.emplace_back(std::move(m)); },
                    [&](caf::error& err) { out.emplace_back(std::move(err)); });
   return out;
 }
@@ -84,8 +84,10 @@ TEST_CASE("posts that repeat an idempotency key, of an earlier post or "
   auto people = f.pair_and_outsider();
   const auto &alice = people.alice, &bob = people.bob;
   auto conv = people.conv;
-  auto earlier = f.ask<message>(msg_post_atom::value, alice.id, conv,
-                                std::string{"k0 text"}, std::string{"k0"});
+  auto first = f.ask<posted_message>(msg_post_atom::value, alice.id, conv,
+                                     std::string{"k0 text"}, std::string{"k0"});
+  CHECK_FALSE(first.replayed);
+  const auto& earlier = first.msg;
   REQUIRE(delivered(f, 1) == std::vector<int64_t>{earlier.id});
 
   // A batch statement meets a key saved before: that post is not saved
@@ -95,10 +97,12 @@ TEST_CASE("posts that repeat an idempotency key, of an earlier post or "
   REQUIRE(a.size() == 3);
   for (const auto& answer : a)
     REQUIRE(answer);
-  CHECK(a[1]->id == earlier.id);
-  CHECK(a[1]->created_at == earlier.created_at);
-  CHECK(a[2]->content == "z");
-  CHECK(delivered(f, 2) == std::vector<int64_t>{a[0]->id, a[2]->id});
+  CHECK(a[1]->msg.id == earlier.id);
+  CHECK(a[1]->replayed);
+  CHECK_FALSE(a[2]->replayed);
+  CHECK(a[1]->msg.created_at == earlier.created_at);
+  CHECK(a[2]->msg.content == "z");
+  CHECK(delivered(f, 2) == std::vector<int64_t>{a[0]->msg.id, a[2]->msg.id});
   CHECK(nothing_more_delivered(f));
 
   // One key twice in a batch: the first is saved with the batch, the
@@ -111,10 +115,13 @@ TEST_CASE("posts that repeat an idempotency key, of an earlier post or "
   REQUIRE(b.size() == 4);
   for (const auto& answer : b)
     REQUIRE(answer);
-  CHECK(b[3]->id == b[1]->id);
-  CHECK(b[3]->created_at == b[1]->created_at);
+  CHECK(b[3]->msg.id == b[1]->msg.id);
+  CHECK(b[3]->replayed);
+  CHECK_FALSE(b[1]->replayed);
+  CHECK(b[3]->msg.created_at == b[1]->msg.created_at);
   CHECK(f.counters->post_batches.load() - commits == 2); // held, then x + y
-  CHECK(delivered(f, 3) == std::vector<int64_t>{b[0]->id, b[1]->id, b[2]->id});
+  CHECK(delivered(f, 3)
+        == std::vector<int64_t>{b[0]->msg.id, b[1]->msg.id, b[2]->msg.id});
   CHECK(nothing_more_delivered(f));
 
   // Other content with a used key is refused; nothing is saved.
@@ -122,7 +129,7 @@ TEST_CASE("posts that repeat an idempotency key, of an earlier post or "
   REQUIRE(c.size() == 2);
   REQUIRE_FALSE(c[1]);
   CHECK(is(c[1].error(), ec::key_reused));
-  CHECK(delivered(f, 1) == std::vector<int64_t>{c[0]->id});
+  CHECK(delivered(f, 1) == std::vector<int64_t>{c[0]->msg.id});
   CHECK(nothing_more_delivered(f));
 
   // Every message once: earlier, held, z, held, x, y, held.

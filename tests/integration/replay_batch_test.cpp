@@ -139,8 +139,9 @@ chat five_messages(worker_fixture& f) {
                                                            {p.bob.id, "b1"},
                                                            {p.bob.id, "b2"}};
   for (const auto& [from, text] : posts)
-    c.sent.push_back(
-      f.ask<message>(msg_post_atom::value, from, p.conv, text, std::string{}));
+    c.sent.push_back(f.ask<posted_message>(msg_post_atom::value, from, p.conv,
+                                           text, std::string{})
+                       .msg);
   return c;
 }
 

@@ -46,7 +46,8 @@ TEST_CASE("an allowed response names its origin, allows credentials and "
   CHECK(cors_header_lines("http://localhost:5173")
         == "Access-Control-Allow-Origin: http://localhost:5173\r\n"
            "Access-Control-Allow-Credentials: true\r\n"
-           "Access-Control-Expose-Headers: X-Request-Id, Retry-After, Allow\r\n"
+           "Access-Control-Expose-Headers: X-Request-Id, Retry-After, Allow, "
+           "Idempotent-Replayed\r\n"
            "Vary: Origin\r\n");
 }
 

@@ -65,7 +65,7 @@ TEST_CASE("the database pool still routes posts and reads when workers "
     self
       ->request(pool, 5s, msg_post_atom::value, int64_t{1}, conv,
                 std::string{"hello"}, std::string{})
-      .receive([](message&) {}, [&](caf::error& err) { got = err; });
+      .receive([](posted_message&) {}, [&](caf::error& err) { got = err; });
     INFO("conversation " << conv << ": " << sys.render(got));
     CHECK(is(got, ec::db_unavailable));
   }
