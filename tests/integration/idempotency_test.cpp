@@ -11,6 +11,7 @@
 #include "api.hpp"
 #include "server_process.hpp"
 #include "sse_client.hpp"
+#include "sse_open.hpp"
 
 using namespace itest;
 using namespace std::chrono_literals;
@@ -51,9 +52,7 @@ TEST_CASE("a post sent again with its Idempotency-Key gets the message saved "
   api client{server.port()};
   pair_fixture pair{client};
   sse_client bob_stream{server.port()};
-  REQUIRE(bob_stream.connect(pair.bob.token).status == 200);
-  REQUIRE(bob_stream.wait_until(
-    [&] { return bob_stream.last_event_id() == "0"; }, 10s));
+  open_fresh(bob_stream, pair.bob, 0);
 
   auto first_response = post_keyed(client, pair.alice, pair.id, "hello", "k-1");
   auto first = created(first_response);

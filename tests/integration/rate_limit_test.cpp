@@ -13,6 +13,7 @@
 #include "server_process.hpp"
 #include "shapes.hpp"
 #include "sse_client.hpp"
+#include "sse_open.hpp"
 
 using namespace itest;
 
@@ -118,20 +119,11 @@ TEST_CASE("stream opens past a user's allowance get 429 with Retry-After, "
   api client{server.port()};
   pair_fixture pair{client};
   constexpr std::chrono::seconds wait{10};
-  // Open: the first `id:` line (the user's newest seq) says the stream is
-  // live.
-  auto open = [&](sse_client& tab, const user_session& as,
-                  const std::string& seq) {
-    auto response = tab.connect(as.token);
-    INFO(response.body);
-    REQUIRE(response.status == 200);
-    REQUIRE(tab.wait_until([&] { return tab.last_event_id() == seq; }, wait));
-  };
   sse_client tab1{server.port()};
-  open(tab1, pair.alice, "0");
+  open_fresh(tab1, pair.alice, 0);
   {
     sse_client tab2{server.port()};
-    open(tab2, pair.alice, "0");
+    open_fresh(tab2, pair.alice, 0);
   } // closed: room under the cap, but not an open given back
   sse_client third{server.port()};
   auto refused = third.connect(pair.alice.token);
@@ -146,7 +138,7 @@ TEST_CASE("stream opens past a user's allowance get 429 with Retry-After, "
 
   // Bob opens; Alice's open stream still gets what Bob sends, and she posts.
   sse_client bob_tab{server.port()};
-  open(bob_tab, pair.bob, "0");
+  open_fresh(bob_tab, pair.bob, 0);
   auto from_bob = post_message(client, pair.bob, pair.id, "to alice");
   REQUIRE(from_bob.status == 201);
   auto event = tab1.next_event(wait);
@@ -160,5 +152,5 @@ TEST_CASE("stream opens past a user's allowance get 429 with Retry-After, "
   std::this_thread::sleep_for(std::chrono::seconds(retry_after)
                               + std::chrono::milliseconds(100));
   sse_client later{server.port()};
-  open(later, pair.alice, "2"); // Bob's message, then her own
+  open_fresh(later, pair.alice, 2); // Bob's message, then her own
 }

@@ -16,6 +16,7 @@
 #include "shapes.hpp"
 #include "sse_client.hpp"
 #include "sse_load.hpp" // verbose()
+#include "sse_open.hpp"
 #include "token_forge.hpp"
 
 using namespace itest;
@@ -24,30 +25,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto event_wait = 10s;
-
-/// Opens a stream as `as`; REQUIREs 200.
-void open_stream(sse_client& stream, const user_session& as,
-                 const std::string& query = {},
-                 const std::optional<std::string>& last_event_id = {}) {
-  auto response = stream.connect(as.token, query, last_event_id);
-  INFO("stream as " << as.username << " query '" << query
-                    << "': " << response.status << " " << response.body);
-  REQUIRE(response.status == 200);
-}
-
-/// Opens a fresh stream and waits until its `id:` block set lastEventId
-/// to `seq` (the user's newest inbox seq).
-void open_fresh(sse_client& stream, const user_session& as, std::int64_t seq,
-                const std::string& query = {}) {
-  open_stream(stream, as, query);
-  auto expected = std::to_string(seq);
-  bool ready = stream.wait_until(
-    [&] { return stream.last_event_id() == expected; }, event_wait);
-  INFO("lastEventId '" << stream.last_event_id() << "', expected " << expected
-                       << "; ended: " << stream.end_reason());
-  REQUIRE(ready);
-  CHECK(stream.pending().empty()); // a fresh stream replays nothing
-}
 
 /// The next event; REQUIREs one within the wait.
 sse_event next(sse_client& stream) {
