@@ -57,14 +57,20 @@ std::string loadavg() {
 }
 
 ojson echo_options(const options& o) {
-  return {
-    {"users", o.users},      {"streams", o.streams},
-    {"tabs", o.tabs},        {"posters", o.posters},
-    {"rate", o.rate},        {"duration", o.duration},
-    {"drain", o.drain},      {"sweep", o.sweep},
-    {"rounds", o.rounds},    {"sources", o.sources},
-    {"port", o.port},        {"connect_concurrency", o.connect_concurrency},
-    {"deadline", o.deadline}};
+  return {{"users", o.users},
+          {"streams", o.streams},
+          {"tabs", o.tabs},
+          {"posters", o.posters},
+          {"rate", o.rate},
+          {"duration", o.duration},
+          {"drain", o.drain},
+          {"sweep", o.sweep},
+          {"pace_advisory", o.pace_advisory},
+          {"rounds", o.rounds},
+          {"sources", o.sources},
+          {"port", o.port},
+          {"connect_concurrency", o.connect_concurrency},
+          {"deadline", o.deadline}};
 }
 
 } // namespace
@@ -117,6 +123,7 @@ int main(int argc, char** argv) {
   result["steps"] = out.steps;
   result["checks"] = out.checks;
   result["failures"] = out.failures;
+  result["notes"] = out.notes;
   result["ok"] = out.failures.empty();
   if (!o.json_path.empty()) {
     std::ofstream file{o.json_path};

@@ -70,6 +70,8 @@ void print_result(const ojson& r) {
   std::printf("  load average before/after: %s / %s\n",
               r.value("loadavg_before", "?").c_str(),
               r.value("loadavg_after", "?").c_str());
+  for (const auto& note : r.value("notes", ojson::array()))
+    std::printf("  note: %s\n", show(note).c_str());
   const auto& failures = r.value("failures", ojson::array());
   if (failures.empty()) {
     std::printf("  result: OK\n");

@@ -19,6 +19,7 @@ struct outcome {
   ojson checks = ojson::object();
   ojson steps = ojson::array(); // sweep steps or fanout rounds
   std::vector<std::string> failures;
+  std::vector<std::string> notes; // shortfalls that do not fail the run
 };
 
 /// The scenarios (docs/benchmarks.md says what each measures).

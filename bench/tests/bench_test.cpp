@@ -242,3 +242,20 @@ TEST_CASE("median needs an output file and at least one run") {
   CHECK(ok->files
         == std::vector<std::string>{"out.json", "run1.json", "run2.json"});
 }
+
+TEST_CASE("--pace-advisory is a flag, off unless given") {
+  auto parse = [](std::vector<std::string> args) {
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    std::string error;
+    auto o = parse_options(static_cast<int>(argv.size()), argv.data(), error);
+    INFO(error);
+    REQUIRE(o);
+    return *o;
+  };
+  CHECK_FALSE(parse({"parley-bench", "chat", "--rate=200"}).pace_advisory);
+  auto o = parse({"parley-bench", "chat", "--pace-advisory", "--rate=200"});
+  CHECK(o.pace_advisory);
+  CHECK(o.rate == 200); // the flag takes no value from the next argument
+}
