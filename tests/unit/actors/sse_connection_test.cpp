@@ -494,12 +494,19 @@ TEST_CASE("a stream whose inbox read fails otherwise is closed (the client "
   CHECK(fx.sink->writes.empty());
 }
 
-TEST_CASE("an inbox read that never answers closes the stream at the first "
-          "heartbeat tick after the fetch timeout",
+TEST_CASE("an inbox read or a subscription that never answers closes the "
+          "stream at the first heartbeat tick after the fetch timeout",
           "[actors][sse]") {
   stream_fixture fx;
   fx.commit(1);
-  auto stream = fx.start(-1, false, true); // the database holds the read
+  caf::actor stream;
+  SECTION("the database holds the read") {
+    stream = fx.start(-1, false, true);
+  }
+  SECTION("the broker holds the subscription: nothing is read") {
+    fx.hold_broker = true;
+    stream = fx.start(-1);
+  }
   auto exited = std::make_shared<bool>(false);
   stream->attach_functor([exited] { *exited = true; });
   fx.run();
@@ -509,6 +516,7 @@ TEST_CASE("an inbox read that never answers closes the stream at the first "
   CHECK(fx.sink->closed);
   CHECK(*exited);
   CHECK(fx.sink->writes.empty()); // no heartbeat on a stream that never began
+  CHECK(fx.inbox_reads() == (fx.hold_broker ? 0 : 1));
 }
 
 TEST_CASE("no heartbeat goes out before the first inbox read, which may "
